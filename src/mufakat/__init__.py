@@ -1,0 +1,1 @@
+"""Mufakat: open platform for ASEAN defence cooperation."""

@@ -1,0 +1,94 @@
+"""The JSON API: one NinjaAPI, one router per module, session auth for browsers, bearer tokens
+for machines. Operation ids are "<router tag>_<function name>" so clients can rely on them."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from mufakat.core.auth import user_for_token
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is None:
+            return None
+        request.user = user
+        ctx = getattr(request, "mufakat_context", None)
+        if ctx is not None:
+            ctx.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """Django session (CSRF-checked on unsafe methods); anonymous callers fall through."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return request.user if request.user.is_authenticated else None
+
+
+class OptionalAuth(SessionAuth):
+    """For endpoints that also answer anonymous callers (public records only)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = super().__call__(request)
+        return user if user is not None else request.user
+
+
+def operation_id(operation: Any) -> str:
+    tags = operation.tags or ["api"]
+    return f"{tags[0].replace('-', '_')}_{operation.view_func.__name__}"
+
+
+class MufakatAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        return operation_id(operation)
+
+
+api = MufakatAPI(
+    title="Mufakat API",
+    version="1.0.0",
+    description="Member-state records, shared under each owner's distribution and TLP marking. "
+    "Authenticate with a session cookie (browser) or `Authorization: Bearer mfk_…` (machine clients; "
+    "create a token under Account → API tokens). Records you may not see answer 404, like missing ones.",
+    auth=[TokenAuth(), SessionAuth(csrf=True)],
+    urls_namespace="api",
+    openapi_extra={"info": {"license": {"name": "Apache-2.0"}}},
+)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "Not allowed."}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "Authentication required."}, status=401)
+
+
+api.add_router("/core/", "mufakat.core.api.router")
+for _module in settings.MUFAKAT_MODULES:
+    _mod = import_module(f"{_module}.api")
+    api.add_router(f"/{getattr(_mod, 'prefix', _module.rsplit('.', 1)[-1])}/", _mod.router)

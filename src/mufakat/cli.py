@@ -1,0 +1,198 @@
+"""The `mufakat` console script: serve, demo, manage passthrough, backup/restore, audit, and one
+sub-command group per installed module (a module's `cli.py` exposing a Typer `app`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mufakat.settings")
+
+app = typer.Typer(help="Mufakat: open platform for ASEAN defence cooperation.", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="Audit log commands.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console()
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _worker_command() -> list[str]:
+    from django.conf import settings
+
+    if settings.CONFIG.redis_url:
+        return [sys.executable, "-m", "mufakat.cli", "manage", "rqworker", "default"]
+    return [sys.executable, "-m", "mufakat.cli", "manage", "db_worker", "--queue-name", "default"]
+
+
+def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
+    import uvicorn
+
+    worker: subprocess.Popen[bytes] | None = None
+    if with_worker:
+        worker = subprocess.Popen(_worker_command())  # noqa: S603 - our own interpreter and module
+        console.print(f"[dim]task worker started (pid {worker.pid})[/dim]")
+    try:
+        uvicorn.run("mufakat.asgi:application", host=host, port=port, workers=workers, log_level="info", lifespan="off")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
+    workers: Annotated[int, typer.Option(help="ASGI worker processes")] = 1,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run the background task worker")] = True,
+    migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first")] = True,
+) -> None:
+    """Run the web server (and, by default, the background task worker)."""
+    _setup()
+    if migrate:
+        _migrate()
+    console.print(f"Mufakat on [bold]http://{host}:{port}/[/bold]")
+    run_server(host, port, workers, worker)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load demo data and exit")] = False,
+) -> None:
+    """Create the database, load demo data and users for every member state, then serve."""
+    _setup()
+    from mufakat.core.demo import DEMO_PASSWORD, load_demo
+
+    with console.status("Applying migrations…"):
+        _migrate()
+    users = load_demo(console)
+    from rich.table import Table
+
+    table = Table(title="Demo logins (password for all: " + DEMO_PASSWORD + ")")
+    table.add_column("State")
+    table.add_column("Username")
+    table.add_column("Roles")
+    for u in users:
+        table.add_row(u.state, u.username, ", ".join(u.roles))
+    console.print(table)
+    console.print("Focal points use two-factor codes; in a demo, get one with [bold]mufakat totp USERNAME[/bold].")
+    console.print(f"\nOpen [bold]http://{host}:{port}/[/bold]  ·  API docs at http://{host}:{port}/api/docs\n")
+    if not no_serve:
+        run_server(host, port, 1, True)
+
+
+@app.command()
+def totp(username: str) -> None:
+    """Print the current two-factor code of a demo account (development only)."""
+    _setup()
+    import pyotp
+    from django.conf import settings
+
+    from mufakat.core.models import Membership
+
+    if settings.CONFIG.env == "production":
+        console.print("[red]Refused: codes are only printed outside production.[/red]")
+        raise typer.Exit(2)
+    m = Membership.objects.filter(user__username=username, totp_confirmed=True).first()
+    if m is None:
+        console.print(f"[red]{username} has no two-factor enrolment.[/red]")
+        raise typer.Exit(1)
+    typer.echo(pyotp.TOTP(m.totp_secret).now())
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def manage(ctx: typer.Context) -> None:
+    """Django management passthrough, e.g. `mufakat manage migrate`."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["mufakat manage", *ctx.args])
+
+
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="File to write")],
+) -> None:
+    """Consistent online backup (SQLite backup API, or pg_dump custom format on PostgreSQL)."""
+    _setup()
+    from mufakat.core.backup import backup as do_backup
+
+    size = do_backup(target, progress=console)
+    console.print(f"Backup written to {target} ({size:,} bytes)")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="Backup file made by `mufakat backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Replace the current database with a backup."""
+    _setup()
+    from mufakat.core.backup import BackupError
+    from mufakat.core.backup import restore as do_restore
+
+    if not yes and not typer.confirm(f"Replace the current database with {source}?"):
+        raise typer.Exit(1)
+    try:
+        do_restore(source, progress=console)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print("Restored.")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit hash chain; exit 1 and name the first broken entry if it was tampered with."""
+    _setup()
+    from mufakat.core.audit import verify
+
+    with console.status("Verifying audit chain…"):
+        result = verify()
+    if result.ok:
+        console.print(f"[green]Audit chain intact[/green]: {result.checked} entries.")
+        return
+    console.print(f"[red]Audit chain broken at entry #{result.first_bad_seq}[/red]: {result.reason}")
+    raise typer.Exit(1)
+
+
+def _register_module_commands() -> None:
+    # Module groups (e.g. `mufakat cui …`) are read from settings without configuring Django twice.
+    try:
+        from django.conf import settings
+
+        modules = settings.MUFAKAT_MODULES
+    except Exception:  # settings errors are reported when a command runs
+        return
+    for module in modules:
+        if find_spec(f"{module}.cli") is not None:
+            mod = import_module(f"{module}.cli")
+            app.add_typer(mod.app, name=getattr(mod, "name", module.rsplit(".", 1)[-1]))
+
+
+def main() -> None:
+    _register_module_commands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Typed instance configuration, read once from the environment.
+
+Every knob an operator can turn lives here with its default and meaning, so settings.py holds no
+instance values and the docs can list them from one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+# A secret that a careless deployment could ship with; refused outside development.
+DEV_SECRET = "mufakat-development-only-secret-not-for-production-use-0000000000"  # noqa: S105
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", DEV_SECRET})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented environment variable."""
+
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("MUFAKAT_ENV", "development", "development, test or production"),
+    Setting("MUFAKAT_SECRET_KEY", "", "Django secret key; required and non-placeholder outside development"),
+    Setting("MUFAKAT_DATA_DIR", "./var", "folder for the SQLite database, uploads and backups"),
+    Setting("DATABASE_URL", "", "postgresql://user:pass@host:port/db; empty means SQLite in the data folder"),
+    Setting("REDIS_URL", "", "redis://host:port/db; when set, background tasks run on a Redis queue"),
+    Setting("MUFAKAT_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "comma-separated host names served"),
+    Setting("MUFAKAT_CSRF_TRUSTED_ORIGINS", "", "comma-separated origins behind a TLS proxy"),
+    Setting("MUFAKAT_SECURE_COOKIES", "", "1 to mark cookies Secure (default on in production)"),
+    Setting("MUFAKAT_SESSION_SECONDS", "28800", "idle session lifetime in seconds"),
+    Setting("MUFAKAT_MAX_UPLOAD_MB", "20", "largest accepted upload in MiB"),
+    Setting("MUFAKAT_EMAIL_BACKEND", "", "Django e-mail backend path; default writes mail to the data folder"),
+    Setting("MUFAKAT_LOG_LEVEL", "INFO", "root log level"),
+    Setting("MUFAKAT_LOG_JSON", "", "1 for one JSON object per log line"),
+)
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+def _env(name: str) -> str:
+    for s in SETTINGS:
+        if s.name == name:
+            return os.environ.get(name, s.default)
+    raise KeyError(name)
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    """Django DATABASES entry for a PostgreSQL URL."""
+    u = urlsplit(url)
+    if u.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {u.scheme!r} (use postgresql://)")
+    name = unquote(u.path.lstrip("/"))
+    if not name:
+        raise ImproperlyConfigured("DATABASE_URL: no database name after the host")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(u.username or ""),
+        "PASSWORD": unquote(u.password or ""),
+        "HOST": u.hostname or "",
+        "PORT": str(u.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"NAME": f"test_{name}"},
+    }
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated instance configuration."""
+
+    env: str
+    secret_key: str
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    secure_cookies: bool
+    session_seconds: int
+    max_upload_mb: int
+    email_backend: str
+    log_level: str
+    log_json: bool
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def debug(self) -> bool:
+        return self.env == "development"
+
+    def databases(self) -> dict[str, dict[str, object]]:
+        if self.database_url:
+            return {"default": database_from_url(self.database_url)}
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": self.data_dir / "mufakat.sqlite3",
+                "OPTIONS": {
+                    # Writers queue for the lock instead of failing with "database is locked".
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                    "init_command": (
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+                    ),
+                },
+                "TEST": {"NAME": self.data_dir / "test-mufakat.sqlite3"},
+            }
+        }
+
+
+def _int(name: str) -> int:
+    raw = _env(name)
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _csv(name: str) -> list[str]:
+    return [p.strip() for p in _env(name).split(",") if p.strip()]
+
+
+def load() -> Config:
+    """Read and validate the environment; raise ImproperlyConfigured naming the bad key."""
+    env = _env("MUFAKAT_ENV")
+    if env not in ENVIRONMENTS:
+        raise ImproperlyConfigured(f"MUFAKAT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    secret = _env("MUFAKAT_SECRET_KEY")
+    if env == "production":
+        if secret in PLACEHOLDER_SECRETS or len(secret) < 50:
+            raise ImproperlyConfigured(
+                "MUFAKAT_SECRET_KEY is missing, a placeholder or shorter than 50 characters; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+            )
+    elif not secret:
+        secret = DEV_SECRET
+    data_dir = Path(_env("MUFAKAT_DATA_DIR")).expanduser().resolve()
+    secure = _env("MUFAKAT_SECURE_COOKIES")
+    return Config(
+        env=env,
+        secret_key=secret,
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL"),
+        redis_url=_env("REDIS_URL"),
+        allowed_hosts=_csv("MUFAKAT_ALLOWED_HOSTS"),
+        csrf_trusted_origins=_csv("MUFAKAT_CSRF_TRUSTED_ORIGINS"),
+        secure_cookies=(secure == "1") if secure else env == "production",
+        session_seconds=_int("MUFAKAT_SESSION_SECONDS"),
+        max_upload_mb=_int("MUFAKAT_MAX_UPLOAD_MB"),
+        email_backend=_env("MUFAKAT_EMAIL_BACKEND"),
+        log_level=_env("MUFAKAT_LOG_LEVEL").upper(),
+        log_json=_env("MUFAKAT_LOG_JSON") == "1",
+    )

@@ -1,0 +1,103 @@
+"""Core API: who am I, organisations, sharing groups, inbox, audit."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Router
+from ninja.pagination import paginate
+
+from mufakat.core import queries, services, twofactor
+from mufakat.core.audit import verify
+from mufakat.core.models import AuditEntry, Notification, Organisation, SharingGroup, user_org
+from mufakat.core.schemas import (
+    AuditEntryOut,
+    AuditVerifyOut,
+    MeOut,
+    NotificationOut,
+    OrganisationOut,
+    SharingGroupIn,
+    SharingGroupOut,
+)
+from mufakat.core.views import audit_queryset
+
+router = Router(tags=["core"])
+
+
+@router.get("/me", response=MeOut)
+def me(request: HttpRequest) -> MeOut:
+    m = getattr(request.user, "membership", None)
+    org = user_org(request.user)
+    return MeOut(
+        username=request.user.get_username(),
+        organisation=OrganisationOut.from_orm(org) if org else None,
+        roles=sorted(m.role_slugs()) if m else [],
+        two_factor=twofactor.has_two_factor(request.user),
+    )
+
+
+@router.get("/organisations", response=list[OrganisationOut])
+def list_organisations(request: HttpRequest) -> list[Organisation]:
+    return list(queries.organisations())
+
+
+def _group_out(g: SharingGroup) -> SharingGroupOut:
+    return SharingGroupOut(
+        id=g.pk, name=g.name, description=g.description, owner=g.owner_org.code,
+        members=sorted(o.code for o in g.members.all()),
+    )
+
+
+@router.get("/sharing-groups", response=list[SharingGroupOut])
+def list_sharing_groups(request: HttpRequest) -> list[SharingGroupOut]:
+    qs = queries.sharing_groups_for(request.user).select_related("owner_org").prefetch_related("members")
+    return [_group_out(g) for g in qs]
+
+
+@router.post("/sharing-groups", response={201: SharingGroupOut})
+def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> tuple[int, SharingGroupOut]:
+    codes = {c.upper() for c in payload.member_codes}
+    members = list(Organisation.objects.filter(code__in=codes))
+    unknown = codes - {o.code for o in members}
+    if unknown:
+        raise ValidationError({"member_codes": f"unknown organisation codes: {', '.join(sorted(unknown))}"})
+    g = services.create_sharing_group(request.user, name=payload.name, description=payload.description, members=members)
+    return 201, _group_out(g)
+
+
+@router.get("/notifications", response=list[NotificationOut])
+@paginate
+def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notification]:
+    qs = queries.inbox(request.user)
+    return qs.filter(read_at__isnull=True) if unread else qs  # type: ignore[return-value]
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut)
+def read_notification(request: HttpRequest, notification_id: int) -> Notification:
+    n = queries.inbox(request.user).filter(pk=notification_id).first()
+    if n is None:
+        raise Http404
+    if n.read_at is None:
+        n.read_at = timezone.now()
+        n.save(update_fields=["read_at"])
+    return n
+
+
+@router.get("/audit", response=list[AuditEntryOut])
+@paginate
+def list_audit(request: HttpRequest, action: str = "", object_type: str = "") -> list[AuditEntry]:
+    qs = audit_queryset(request.user)
+    if action:
+        qs = qs.filter(action=action)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    return qs  # type: ignore[no-any-return]
+
+
+@router.get("/audit/verify", response=AuditVerifyOut)
+def verify_audit(request: HttpRequest) -> AuditVerifyOut:
+    if not hasattr(request.user, "membership") or not request.user.membership.roles.filter(slug="platform_admin").exists():
+        raise Http404
+    r = verify()
+    return AuditVerifyOut(ok=r.ok, checked=r.checked, first_bad_seq=r.first_bad_seq, reason=r.reason)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "mufakat.core"
+    label = "core"
+    verbose_name = _("Platform core")
+
+    def ready(self) -> None:
+        from mufakat.core import signals  # noqa: F401  (connects the audit receivers)
+        from mufakat.core.reference import seed_reference_data
+
+        post_migrate.connect(seed_reference_data, sender=self, dispatch_uid="mufakat-seed-reference")

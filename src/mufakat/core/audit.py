@@ -1,0 +1,114 @@
+"""Hash-chained audit log: append, snapshot and verify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.forms.models import model_to_dict
+
+from mufakat.core import context
+from mufakat.core.models import AuditEntry, AuditHead, Organisation, user_org
+
+GENESIS = "0" * 64
+SECRET_FIELDS = frozenset({"password", "totp_secret", "digest", "secret"})
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """JSON-safe field values of a model instance, secrets masked."""
+    import json
+
+    data = model_to_dict(obj)
+    for name in SECRET_FIELDS & data.keys():
+        data[name] = "***"
+    for f in obj._meta.concrete_fields:
+        if getattr(f, "geography", False):
+            data.pop(f.name, None)
+    data["id"] = obj.pk
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))  # type: ignore[no-any-return]
+
+
+def record(
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    actor: Any = None,
+    org: Organisation | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    message: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditEntry:
+    """Append one entry to the chain, inside the caller's transaction if there is one."""
+    ctx = context.current()
+    if actor is None and ctx is not None:
+        actor = ctx.user
+    if not getattr(actor, "is_authenticated", False):
+        actor = None
+    if org is None and obj is not None:
+        org = getattr(obj, "owner_org", None) or getattr(obj, "organisation", None)
+    if org is None and actor is not None:
+        org = user_org(actor)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    with transaction.atomic():
+        # Lock the tip: concurrent writers queue here, so each entry links to exactly one parent.
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        entry = AuditEntry(
+            seq=head.last_seq + 1,
+            actor=actor,
+            actor_name=(actor.get_username() if actor else "system"),
+            org=org if isinstance(org, Organisation) else None,
+            request_id=ctx.request_id if ctx else "",
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr[:200],
+            before=before,
+            after=after,
+            message=message,
+            prev_hash=head.last_hash,
+        )
+        entry.hash = entry.compute_hash()
+        entry.save()
+        head.last_seq = entry.seq
+        head.last_hash = entry.hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return entry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify(entries: Iterable[AuditEntry] | None = None) -> VerifyResult:
+    """Walk the chain in order; report the first entry whose link or content does not match."""
+    qs = entries if entries is not None else AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    prev = GENESIS
+    expected_seq = 1
+    n = 0
+    for e in qs:
+        n += 1
+        if e.seq != expected_seq:
+            return VerifyResult(False, n, expected_seq, f"entry #{expected_seq} is missing (found #{e.seq})")
+        if e.prev_hash != prev:
+            return VerifyResult(False, n, e.seq, "link to the previous entry is broken")
+        if e.compute_hash() != e.hash:
+            return VerifyResult(False, n, e.seq, "content does not match its hash")
+        prev = e.hash
+        expected_seq += 1
+    head = AuditHead.objects.filter(id=1).first()
+    if head is not None and head.last_seq != n:
+        return VerifyResult(False, n, n + 1, f"chain ends at #{n} but the tip says #{head.last_seq}")
+    return VerifyResult(True, n)

@@ -1,0 +1,56 @@
+"""Request id + action context, and session-level security checks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from mufakat.core import context
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Give each request an id (echoed as X-Request-ID) and bind the action context to it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        rid = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        request.id = rid  # type: ignore[attr-defined]
+        with context.acting(user=None, request_id=rid, ip=client_ip(request)) as ctx:
+            request.mufakat_context = ctx  # type: ignore[attr-defined]
+            response = self.get_response(request)
+        response["X-Request-ID"] = rid
+        return response
+
+
+class SessionSecurityMiddleware:
+    """Bind the user to the action context; hold users who must finish two-factor set-up or login."""
+
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/i18n/", "/api/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        ctx = getattr(request, "mufakat_context", None)
+        if ctx is not None and request.user.is_authenticated:
+            ctx.user = request.user
+        if request.user.is_authenticated and not request.path.startswith(self.ALLOWED_PREFIXES):
+            from mufakat.core.twofactor import needs_enrolment
+
+            if needs_enrolment(request.user):
+                return redirect(reverse("core:twofactor_setup"))
+        return self.get_response(request)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Schema
+
+
+class OrganisationOut(Schema):
+    id: int
+    code: str
+    iso3: str
+    name: str
+    name_long: str
+    kind: str
+    colour: str
+    flag: str
+    languages: list[str]
+    joined: date | None
+
+
+class MeOut(Schema):
+    username: str
+    organisation: OrganisationOut | None
+    roles: list[str]
+    two_factor: bool
+
+
+class SharingGroupIn(Schema):
+    name: str
+    description: str = ""
+    member_codes: list[str] = []
+
+
+class SharingGroupOut(Schema):
+    id: int
+    name: str
+    description: str
+    owner: str
+    members: list[str]
+
+
+class NotificationOut(Schema):
+    id: int
+    title: str
+    body: str
+    link: str
+    created: datetime
+    read_at: datetime | None
+
+
+class AuditEntryOut(Schema):
+    seq: int
+    time: datetime
+    actor_name: str
+    request_id: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    message: str
+    hash: str
+
+
+class AuditVerifyOut(Schema):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+    reason: str

@@ -1,0 +1,158 @@
+"""Writes that every module shares: guarded saves, sharing, AI provenance and approval."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mufakat.core import audit
+from mufakat.core.choices import Action, AuditAction
+from mufakat.core.models import AIProvenance, Organisation, SharedRecord, SharingGroup, user_org
+from mufakat.core.querysets import has_grant
+
+R = TypeVar("R", bound=SharedRecord)
+
+
+class OutOfScope(PermissionDenied):
+    """The write would leave the record outside what the actor may see or do."""
+
+
+def ensure_grant(actor: Any, model: type[models.Model], action: str) -> None:
+    if not has_grant(actor, model, action):
+        raise PermissionDenied(_("You may not %(action)s %(what)s.") % {"action": action, "what": model._meta.verbose_name_plural})
+
+
+def guarded_write(actor: Any, obj: R, action: str, mutate: Callable[[R], None] | None = None) -> R:
+    """Save `obj` (after `mutate`), then re-check it is still inside the actor's scope, else roll back.
+
+    `action` is "add" for new records and "change" otherwise.
+    """
+    model = type(obj)
+    org = user_org(actor)
+    if org is None:
+        raise PermissionDenied(_("Your account has no organisation."))
+    ensure_grant(actor, model, action)
+    with transaction.atomic():
+        if action == Action.ADD:
+            if obj.owner_org_id is None:
+                obj.owner_org = org
+            if obj.created_by_id is None:
+                obj.created_by = actor
+        elif not model._default_manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+            raise OutOfScope(_("Not found."))
+        if mutate is not None:
+            mutate(obj)
+        obj.full_clean(exclude=["shared_with"])
+        obj.save()
+        check = Action.VIEW if action == Action.ADD else Action.CHANGE
+        if not model._default_manager.restrict(actor, check).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+            raise OutOfScope(_("This change would put the record outside your organisation's scope."))
+    return obj
+
+
+def set_sharing(
+    actor: Any,
+    obj: SharedRecord,
+    *,
+    distribution: str,
+    tlp: str,
+    shared_with: Iterable[Organisation] = (),
+    sharing_group: SharingGroup | None = None,
+) -> SharedRecord:
+    """Change who a record is released to; only its owner state, with the share grant."""
+    model = type(obj)
+    ensure_grant(actor, model, Action.SHARE)
+    if not model._default_manager.restrict(actor, Action.SHARE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        raise OutOfScope(_("Not found."))
+    if sharing_group is not None and not SharingGroup.objects.filter(
+        models.Q(members=obj.owner_org) | models.Q(owner_org=obj.owner_org), pk=sharing_group.pk
+    ).exists():
+        raise ValidationError({"sharing_group": _("Your organisation is not in that sharing group.")})
+    before = audit.snapshot(obj)
+    with transaction.atomic():
+        obj.distribution = distribution
+        obj.tlp = tlp
+        obj.sharing_group = sharing_group
+        obj.full_clean(exclude=["shared_with"])
+        obj.save()
+        obj.shared_with.set(list(shared_with))
+        audit.record(AuditAction.SHARE, obj, before=before, after=audit.snapshot(obj), message=f"{distribution} / {tlp}")
+    return obj
+
+
+def create_sharing_group(actor: Any, *, name: str, description: str = "", members: Iterable[Organisation]) -> SharingGroup:
+    org = user_org(actor)
+    if org is None:
+        raise PermissionDenied(_("Your account has no organisation."))
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("A sharing group needs a name.")})
+    with transaction.atomic():
+        group = SharingGroup(name=name[:120], description=description, owner_org=org, created_by=actor)
+        group.full_clean()
+        group.save()
+        # The creator's organisation is always a member; an empty group must never mean "everyone".
+        group.members.set({org, *members})
+    return group
+
+
+def update_sharing_group(actor: Any, group: SharingGroup, *, members: Iterable[Organisation]) -> SharingGroup:
+    """Only the creating organisation manages a group's membership."""
+    org = user_org(actor)
+    if org is None or group.owner_org_id != org.pk:
+        raise OutOfScope(_("Not found."))
+    group.members.set({org, *members})
+    return group
+
+
+def record_provenance(
+    artefact: models.Model,
+    *,
+    generator: str,
+    template_version: str,
+    inputs: dict[str, Any],
+    requested_by: Any,
+) -> AIProvenance:
+    """Log where an AI output came from; the artefact must be flagged ai_generated by its module."""
+    return AIProvenance.objects.create(
+        content_type=ContentType.objects.get_for_model(artefact),
+        object_id=str(artefact.pk),
+        generator=generator,
+        template_version=template_version,
+        inputs=inputs,
+        requested_by=requested_by if getattr(requested_by, "is_authenticated", False) else None,
+    )
+
+
+def approve_ai_output(actor: Any, obj: SharedRecord) -> SharedRecord:
+    """A person with the approve grant in the owner state releases an AI output for sharing."""
+    model = type(obj)
+    ensure_grant(actor, model, Action.APPROVE)
+    if not model._default_manager.restrict(actor, Action.APPROVE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        raise OutOfScope(_("Not found."))
+    if not obj.ai_generated:
+        raise ValidationError(_("This record was not produced by AI; there is nothing to approve."))
+    if obj.ai_approved_at is not None:
+        return obj
+    with transaction.atomic():
+        obj.ai_approved_by = actor
+        obj.ai_approved_at = timezone.now()
+        obj.save(update_fields=["ai_approved_by", "ai_approved_at", "updated"])
+        audit.record(AuditAction.APPROVE, obj, after=audit.snapshot(obj), message="AI output approved for sharing")
+    return obj
+
+
+def record_export(actor: Any, model: type[models.Model], ids: list[Any], fmt: str) -> None:
+    audit.record(
+        AuditAction.EXPORT,
+        actor=actor,
+        object_type=model._meta.label_lower,
+        object_repr=f"{len(ids)} record(s) as {fmt}",
+        message=",".join(str(i) for i in ids[:200]),
+    )

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from mufakat.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("map/", views.map_view, name="map"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/login/code/", views.login_totp, name="login_totp"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", views.twofactor_setup, name="twofactor_setup"),
+    path("accounts/tokens/", views.tokens, name="tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
+    path("sharing-groups/", views.sharing_groups, name="sharing_groups"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/<int:seq>/", views.audit_entry, name="audit_entry"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+]
