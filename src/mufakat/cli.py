@@ -16,7 +16,11 @@ from rich.console import Console
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mufakat.settings")
 
-app = typer.Typer(help="Mufakat: open platform for ASEAN defence cooperation.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Mufakat: open platform for ASEAN defence cooperation.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 audit_app = typer.Typer(help="Audit log commands.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 console = Console()
@@ -50,7 +54,14 @@ def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
         worker = subprocess.Popen(_worker_command())  # noqa: S603 - our own interpreter and module
         console.print(f"[dim]task worker started (pid {worker.pid})[/dim]")
     try:
-        uvicorn.run("mufakat.asgi:application", host=host, port=port, workers=workers, log_level="info", lifespan="off")
+        uvicorn.run(
+            "mufakat.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            lifespan="off",
+        )
     finally:
         if worker is not None:
             worker.terminate()
@@ -62,8 +73,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
     workers: Annotated[int, typer.Option(help="ASGI worker processes")] = 1,
-    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run the background task worker")] = True,
-    migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first")] = True,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Also run the background task worker")
+    ] = True,
+    migrate: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first")
+    ] = True,
 ) -> None:
     """Run the web server (and, by default, the background task worker)."""
     _setup()
@@ -95,8 +110,12 @@ def demo(
     for u in users:
         table.add_row(u.state, u.username, ", ".join(u.roles))
     console.print(table)
-    console.print("Focal points use two-factor codes; in a demo, get one with [bold]mufakat totp USERNAME[/bold].")
-    console.print(f"\nOpen [bold]http://{host}:{port}/[/bold]  ·  API docs at http://{host}:{port}/api/docs\n")
+    console.print(
+        "Focal points use two-factor codes; in a demo, get one with [bold]mufakat totp USERNAME[/bold]."
+    )
+    console.print(
+        f"\nOpen [bold]http://{host}:{port}/[/bold]  ·  API docs at http://{host}:{port}/api/docs\n"
+    )
     if not no_serve:
         run_server(host, port, 1, True)
 
@@ -120,7 +139,13 @@ def totp(username: str) -> None:
     typer.echo(pyotp.TOTP(m.totp_secret).now())
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+@app.command(
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": [],
+    }
+)
 def manage(ctx: typer.Context) -> None:
     """Django management passthrough, e.g. `mufakat manage migrate`."""
     from django.core.management import execute_from_command_line
@@ -171,7 +196,9 @@ def audit_verify() -> None:
     if result.ok:
         console.print(f"[green]Audit chain intact[/green]: {result.checked} entries.")
         return
-    console.print(f"[red]Audit chain broken at entry #{result.first_bad_seq}[/red]: {result.reason}")
+    console.print(
+        f"[red]Audit chain broken at entry #{result.first_bad_seq}[/red]: {result.reason}"
+    )
     raise typer.Exit(1)
 
 

@@ -29,16 +29,32 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("MUFAKAT_ENV", "development", "development, test or production"),
-    Setting("MUFAKAT_SECRET_KEY", "", "Django secret key; required and non-placeholder outside development"),
+    Setting(
+        "MUFAKAT_SECRET_KEY",
+        "",
+        "Django secret key; required and non-placeholder outside development",
+    ),
     Setting("MUFAKAT_DATA_DIR", "./var", "folder for the SQLite database, uploads and backups"),
-    Setting("DATABASE_URL", "", "postgresql://user:pass@host:port/db; empty means SQLite in the data folder"),
-    Setting("REDIS_URL", "", "redis://host:port/db; when set, background tasks run on a Redis queue"),
-    Setting("MUFAKAT_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "comma-separated host names served"),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "postgresql://user:pass@host:port/db; empty means SQLite in the data folder",
+    ),
+    Setting(
+        "REDIS_URL", "", "redis://host:port/db; when set, background tasks run on a Redis queue"
+    ),
+    Setting(
+        "MUFAKAT_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "comma-separated host names served"
+    ),
     Setting("MUFAKAT_CSRF_TRUSTED_ORIGINS", "", "comma-separated origins behind a TLS proxy"),
     Setting("MUFAKAT_SECURE_COOKIES", "", "1 to mark cookies Secure (default on in production)"),
     Setting("MUFAKAT_SESSION_SECONDS", "28800", "idle session lifetime in seconds"),
     Setting("MUFAKAT_MAX_UPLOAD_MB", "20", "largest accepted upload in MiB"),
-    Setting("MUFAKAT_EMAIL_BACKEND", "", "Django e-mail backend path; default writes mail to the data folder"),
+    Setting(
+        "MUFAKAT_EMAIL_BACKEND",
+        "",
+        "Django e-mail backend path; default writes mail to the data folder",
+    ),
     Setting("MUFAKAT_LOG_LEVEL", "INFO", "root log level"),
     Setting("MUFAKAT_LOG_JSON", "", "1 for one JSON object per log line"),
 )
@@ -57,7 +73,9 @@ def database_from_url(url: str) -> dict[str, object]:
     """Django DATABASES entry for a PostgreSQL URL."""
     u = urlsplit(url)
     if u.scheme not in {"postgres", "postgresql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {u.scheme!r} (use postgresql://)")
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: unsupported scheme {u.scheme!r} (use postgresql://)"
+        )
     name = unquote(u.path.lstrip("/"))
     if not name:
         raise ImproperlyConfigured("DATABASE_URL: no database name after the host")
@@ -134,7 +152,9 @@ def load() -> Config:
     """Read and validate the environment; raise ImproperlyConfigured naming the bad key."""
     env = _env("MUFAKAT_ENV")
     if env not in ENVIRONMENTS:
-        raise ImproperlyConfigured(f"MUFAKAT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        raise ImproperlyConfigured(
+            f"MUFAKAT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}"
+        )
     secret = _env("MUFAKAT_SECRET_KEY")
     if env == "production":
         if secret in PLACEHOLDER_SECRETS or len(secret) < 50:

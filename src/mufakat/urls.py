@@ -19,4 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 for module in settings.MUFAKAT_MODULES:
     urls = import_module(f"{module}.urls")
-    urlpatterns.append(path(f"{getattr(urls, 'url_prefix', module.rsplit('.', 1)[-1])}/", include(f"{module}.urls")))
+    urlpatterns.append(
+        path(
+            f"{getattr(urls, 'url_prefix', module.rsplit('.', 1)[-1])}/", include(f"{module}.urls")
+        )
+    )

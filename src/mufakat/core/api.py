@@ -44,25 +44,38 @@ def list_organisations(request: HttpRequest) -> list[Organisation]:
 
 def _group_out(g: SharingGroup) -> SharingGroupOut:
     return SharingGroupOut(
-        id=g.pk, name=g.name, description=g.description, owner=g.owner_org.code,
+        id=g.pk,
+        name=g.name,
+        description=g.description,
+        owner=g.owner_org.code,
         members=sorted(o.code for o in g.members.all()),
     )
 
 
 @router.get("/sharing-groups", response=list[SharingGroupOut])
 def list_sharing_groups(request: HttpRequest) -> list[SharingGroupOut]:
-    qs = queries.sharing_groups_for(request.user).select_related("owner_org").prefetch_related("members")
+    qs = (
+        queries.sharing_groups_for(request.user)
+        .select_related("owner_org")
+        .prefetch_related("members")
+    )
     return [_group_out(g) for g in qs]
 
 
 @router.post("/sharing-groups", response={201: SharingGroupOut})
-def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> tuple[int, SharingGroupOut]:
+def create_sharing_group(
+    request: HttpRequest, payload: SharingGroupIn
+) -> tuple[int, SharingGroupOut]:
     codes = {c.upper() for c in payload.member_codes}
     members = list(Organisation.objects.filter(code__in=codes))
     unknown = codes - {o.code for o in members}
     if unknown:
-        raise ValidationError({"member_codes": f"unknown organisation codes: {', '.join(sorted(unknown))}"})
-    g = services.create_sharing_group(request.user, name=payload.name, description=payload.description, members=members)
+        raise ValidationError(
+            {"member_codes": f"unknown organisation codes: {', '.join(sorted(unknown))}"}
+        )
+    g = services.create_sharing_group(
+        request.user, name=payload.name, description=payload.description, members=members
+    )
     return 201, _group_out(g)
 
 
@@ -97,7 +110,12 @@ def list_audit(request: HttpRequest, action: str = "", object_type: str = "") ->
 
 @router.get("/audit/verify", response=AuditVerifyOut)
 def verify_audit(request: HttpRequest) -> AuditVerifyOut:
-    if not hasattr(request.user, "membership") or not request.user.membership.roles.filter(slug="platform_admin").exists():
+    if (
+        not hasattr(request.user, "membership")
+        or not request.user.membership.roles.filter(slug="platform_admin").exists()
+    ):
         raise Http404
     r = verify()
-    return AuditVerifyOut(ok=r.ok, checked=r.checked, first_bad_seq=r.first_bad_seq, reason=r.reason)
+    return AuditVerifyOut(
+        ok=r.ok, checked=r.checked, first_bad_seq=r.first_bad_seq, reason=r.reason
+    )

@@ -14,4 +14,6 @@ class CoreConfig(AppConfig):
         from mufakat.core import signals  # noqa: F401  (connects the audit receivers)
         from mufakat.core.reference import seed_reference_data
 
-        post_migrate.connect(seed_reference_data, sender=self, dispatch_uid="mufakat-seed-reference")
+        post_migrate.connect(
+            seed_reference_data, sender=self, dispatch_uid="mufakat-seed-reference"
+        )

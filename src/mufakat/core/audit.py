@@ -94,14 +94,20 @@ class VerifyResult:
 
 def verify(entries: Iterable[AuditEntry] | None = None) -> VerifyResult:
     """Walk the chain in order; report the first entry whose link or content does not match."""
-    qs = entries if entries is not None else AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    qs = (
+        entries
+        if entries is not None
+        else AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    )
     prev = GENESIS
     expected_seq = 1
     n = 0
     for e in qs:
         n += 1
         if e.seq != expected_seq:
-            return VerifyResult(False, n, expected_seq, f"entry #{expected_seq} is missing (found #{e.seq})")
+            return VerifyResult(
+                False, n, expected_seq, f"entry #{expected_seq} is missing (found #{e.seq})"
+            )
         if e.prev_hash != prev:
             return VerifyResult(False, n, e.seq, "link to the previous entry is broken")
         if e.compute_hash() != e.hash:
@@ -110,5 +116,7 @@ def verify(entries: Iterable[AuditEntry] | None = None) -> VerifyResult:
         expected_seq += 1
     head = AuditHead.objects.filter(id=1).first()
     if head is not None and head.last_seq != n:
-        return VerifyResult(False, n, n + 1, f"chain ends at #{n} but the tip says #{head.last_seq}")
+        return VerifyResult(
+            False, n, n + 1, f"chain ends at #{n} but the tip says #{head.last_seq}"
+        )
     return VerifyResult(True, n)

@@ -17,11 +17,7 @@ from mufakat.core import audit
 from mufakat.core.choices import AuditAction
 from mufakat.core.models import ApiToken, LoginFailure
 
-TOKEN_PREFIX = "mfk_"
-
-
-class LockedOut(Exception):
-    """Too many failed log-ins for this account or address."""
+TOKEN_PREFIX = "mfk_"  # noqa: S105 - a public prefix, not a secret
 
 
 def _window_start() -> Any:
@@ -40,7 +36,13 @@ def is_locked(username: str, ip: str | None) -> bool:
 class ThrottledModelBackend(ModelBackend):
     """ModelBackend that refuses log-in after repeated failures within the window."""
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         if username is None:
             return None
         ip = request.META.get("REMOTE_ADDR") if request is not None else None
@@ -52,7 +54,9 @@ class ThrottledModelBackend(ModelBackend):
         if user is None:
             LoginFailure.objects.create(username=username[:150], ip=ip)
             if is_locked(username, ip):
-                audit.record(AuditAction.LOCKOUT, object_type="auth.user", object_repr=username[:150])
+                audit.record(
+                    AuditAction.LOCKOUT, object_type="auth.user", object_repr=username[:150]
+                )
         else:
             LoginFailure.objects.filter(username__iexact=username).delete()
         return user
@@ -68,7 +72,14 @@ def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, 
         digest=hashlib.sha256(raw.encode()).hexdigest(),
         expires=timezone.now() + timedelta(days=days) if days else None,
     )
-    audit.record(AuditAction.TOKEN, actor=user, object_type="core.apitoken", object_id=str(token.pk), object_repr=token.name, message="issued")
+    audit.record(
+        AuditAction.TOKEN,
+        actor=user,
+        object_type="core.apitoken",
+        object_id=str(token.pk),
+        object_repr=token.name,
+        message="issued",
+    )
     return token, raw
 
 

@@ -61,7 +61,15 @@ def backup(target: Path, progress: Any = None) -> int:
             dst.close()
         tmp.replace(target)
     elif connection.vendor == "postgresql":
-        cmd = [_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(target), *_pg_args(), str(connection.settings_dict["NAME"])]
+        cmd = [
+            _tool("pg_dump"),
+            "-Fc",
+            "--no-owner",
+            "-f",
+            str(target),
+            *_pg_args(),
+            str(connection.settings_dict["NAME"]),
+        ]
         result = subprocess.run(cmd, env=_pg_env(), capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
             raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
@@ -88,9 +96,21 @@ def restore(source: Path, progress: Any = None) -> None:
             src.close()
     elif connection.vendor == "postgresql":
         if not head.startswith(PGDUMP_MAGIC):
-            raise BackupError(f"{source} is not a pg_dump custom-format backup made by `mufakat backup`")
+            raise BackupError(
+                f"{source} is not a pg_dump custom-format backup made by `mufakat backup`"
+            )
         connection.close()
-        cmd = [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction", "-d", str(connection.settings_dict["NAME"]), *_pg_args(), str(source)]
+        cmd = [
+            _tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "-d",
+            str(connection.settings_dict["NAME"]),
+            *_pg_args(),
+            str(source),
+        ]
         result = subprocess.run(cmd, env=_pg_env(), capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")

@@ -30,7 +30,9 @@ def current_request_id() -> str:
 
 
 @contextmanager
-def acting(user: Any = None, request_id: str | None = None, ip: str | None = None) -> Iterator[ActionContext]:
+def acting(
+    user: Any = None, request_id: str | None = None, ip: str | None = None
+) -> Iterator[ActionContext]:
     """Run a block as `user`; background jobs and CLI commands use this so they are audited alike."""
     ctx = ActionContext(user=user, request_id=request_id or str(uuid.uuid4()), ip=ip)
     token = _current.set(ctx)

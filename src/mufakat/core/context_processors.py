@@ -27,7 +27,11 @@ def map_layers() -> list[dict[str, Any]]:
     for label in settings.MUFAKAT_MODULES:
         cfg = apps.get_app_config(label.rsplit(".", 1)[-1])
         for layer in getattr(cfg, "map_layers", []):
-            entry = {k: (str(v) if k in {"name", "label"} else v) for k, v in layer.items() if k != "url_name"}
+            entry = {
+                k: (str(v) if k in {"name", "label"} else v)
+                for k, v in layer.items()
+                if k != "url_name"
+            }
             entry["url"] = reverse(layer["url_name"])
             layers.append(entry)
     return layers
@@ -37,7 +41,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     unread = 0
     if user.is_authenticated:
-        unread = user.notifications.filter(read_at__isnull=True).count()  # type: ignore[union-attr]
+        unread = user.notifications.filter(read_at__isnull=True).count()
     return {
         "nav_modules": module_nav(),
         "current_org": user_org(user),

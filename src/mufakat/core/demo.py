@@ -32,9 +32,18 @@ class DemoUser:
     roles: list[str]
 
 
-def ensure_user(org: Organisation, username: str, roles: list[str], *, two_factor: bool = False, password: str = DEMO_PASSWORD) -> Any:
-    User = get_user_model()
-    user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@{org.code.lower()}.mufakat.invalid"})
+def ensure_user(
+    org: Organisation,
+    username: str,
+    roles: list[str],
+    *,
+    two_factor: bool = False,
+    password: str = DEMO_PASSWORD,
+) -> Any:
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@{org.code.lower()}.mufakat.invalid"}
+    )
     if created:
         user.set_password(password)
         user.save()
@@ -61,8 +70,12 @@ def load_demo(console: Console | None = None) -> list[DemoUser]:
                     out.append(DemoUser(org.code, username, [str(r) for r in roles]))
                 progress.advance(t)
             sg = Organisation.objects.get(code="SG")
-            admin = ensure_user(sg, "sg-admin", [RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN], two_factor=True)
-            out.append(DemoUser("SG", admin.username, [RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN]))
+            admin = ensure_user(
+                sg, "sg-admin", [RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN], two_factor=True
+            )
+            out.append(
+                DemoUser("SG", admin.username, [RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN])
+            )
             for partner in Organisation.objects.filter(kind=OrgKind.PARTNER, code__in=["AU", "JP"]):
                 username = f"{partner.code.lower()}-analyst"
                 ensure_user(partner, username, [RoleSlug.ANALYST])

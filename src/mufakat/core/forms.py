@@ -15,13 +15,17 @@ class TotpForm(forms.Form):
     code = forms.CharField(
         label=_("Authentication code"),
         max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
 
 class SharingGroupForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     members = forms.ModelMultipleChoiceField(
         label=_("Member organisations"),
         queryset=Organisation.objects.all(),
@@ -36,10 +40,14 @@ class SharingForm(forms.Form):
     distribution = forms.ChoiceField(label=_("Distribution"), choices=Distribution.choices)
     tlp = forms.ChoiceField(label=_("TLP marking"), choices=TLP.choices)
     shared_with = forms.ModelMultipleChoiceField(
-        label=_("Named organisations"), queryset=Organisation.objects.all(), required=False,
+        label=_("Named organisations"),
+        queryset=Organisation.objects.all(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    sharing_group = forms.ModelChoiceField(label=_("Sharing group"), queryset=SharingGroup.objects.none(), required=False)
+    sharing_group = forms.ModelChoiceField(
+        label=_("Sharing group"), queryset=SharingGroup.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, groups: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

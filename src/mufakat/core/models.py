@@ -78,12 +78,20 @@ class Membership(models.Model):
     """A user's one organisation, roles and second factor."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership",
+        verbose_name=_("user"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("organisation")
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("organisation"),
     )
-    roles = models.ManyToManyField(Role, blank=True, related_name="memberships", verbose_name=_("roles"))
+    roles = models.ManyToManyField(
+        Role, blank=True, related_name="memberships", verbose_name=_("roles")
+    )
     totp_secret = models.CharField(_("TOTP secret"), max_length=64, blank=True)
     totp_confirmed = models.BooleanField(_("two-factor active"), default=False)
     totp_last_step = models.BigIntegerField(_("last TOTP step used"), default=0)
@@ -110,11 +118,17 @@ class ObjectPermission(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
-    object_types = models.ManyToManyField(ContentType, related_name="+", verbose_name=_("object types"))
-    actions = models.JSONField(_("actions"), default=list, help_text=_("e.g. [\"view\", \"add\"]"))
+    object_types = models.ManyToManyField(
+        ContentType, related_name="+", verbose_name=_("object types")
+    )
+    actions = models.JSONField(_("actions"), default=list, help_text=_('e.g. ["view", "add"]'))
     constraints = models.JSONField(_("constraints"), null=True, blank=True)
-    roles = models.ManyToManyField(Role, blank=True, related_name="permissions", verbose_name=_("roles"))
-    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("users"))
+    roles = models.ManyToManyField(
+        Role, blank=True, related_name="permissions", verbose_name=_("roles")
+    )
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("users")
+    )
     groups = models.ManyToManyField(Group, blank=True, related_name="+", verbose_name=_("groups"))
 
     class Meta:
@@ -128,10 +142,14 @@ class ObjectPermission(models.Model):
     def clean(self) -> None:
         unknown = set(self.actions or []) - set(Action.values)
         if unknown:
-            raise ValidationError({"actions": _("Unknown actions: %s") % ", ".join(sorted(unknown))})
+            raise ValidationError(
+                {"actions": _("Unknown actions: %s") % ", ".join(sorted(unknown))}
+            )
         c = self.constraints
         if c is not None and not isinstance(c, dict | list):
-            raise ValidationError({"constraints": _("Constraints must be an object or a list of objects.")})
+            raise ValidationError(
+                {"constraints": _("Constraints must be an object or a list of objects.")}
+            )
 
 
 class SharingGroup(models.Model):
@@ -140,12 +158,21 @@ class SharingGroup(models.Model):
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     owner_org = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="owned_sharing_groups", verbose_name=_("owner")
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="owned_sharing_groups",
+        verbose_name=_("owner"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    members = models.ManyToManyField(Organisation, related_name="sharing_groups", verbose_name=_("members"))
+    members = models.ManyToManyField(
+        Organisation, related_name="sharing_groups", verbose_name=_("members")
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -156,7 +183,9 @@ class SharingGroup(models.Model):
             models.UniqueConstraint(
                 fields=["owner_org", "name"],
                 name="%(app_label)s_%(class)s_unique_owner_name",
-                violation_error_message=_("Your organisation already has a sharing group with this name."),
+                violation_error_message=_(
+                    "Your organisation already has a sharing group with this name."
+                ),
             )
         ]
 
@@ -171,26 +200,44 @@ class SharedRecord(models.Model):
     """
 
     owner_org = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner organisation")
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner organisation"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("created by"),
     )
     distribution = models.CharField(
-        _("distribution"), max_length=16, choices=Distribution.choices, default=Distribution.ORGANISATION
+        _("distribution"),
+        max_length=16,
+        choices=Distribution.choices,
+        default=Distribution.ORGANISATION,
     )
     shared_with = models.ManyToManyField(
         Organisation, blank=True, related_name="+", verbose_name=_("named organisations")
     )
     sharing_group = models.ForeignKey(
-        SharingGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        SharingGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("sharing group"),
     )
     tlp = models.CharField(_("TLP marking"), max_length=16, choices=TLP.choices, default=TLP.AMBER)
     ai_generated = models.BooleanField(_("AI-generated"), default=False)
     ai_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("AI output approved by"),
     )
     ai_approved_at = models.DateTimeField(_("AI output approved at"), null=True, blank=True)
@@ -211,7 +258,10 @@ class SharedRecord(models.Model):
                 "tlp": TLP(self.tlp).label,
                 "max": Distribution(widest).label,
             }
-        if self.distribution == Distribution.GROUP and self.sharing_group_id is None:
+        if (
+            self.distribution == Distribution.GROUP
+            and getattr(self, "sharing_group_id", None) is None
+        ):
             errors["sharing_group"] = _("Choose the sharing group to release to.")
         if errors:
             raise ValidationError(errors)
@@ -228,6 +278,9 @@ class AuditHead(models.Model):
     last_hash = models.CharField(max_length=64, default="0" * 64)
     last_seq = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"audit tip #{self.last_seq}"
+
 
 class AuditEntry(models.Model):
     """One hash-chained audit record. Never updated or deleted through the application."""
@@ -235,17 +288,27 @@ class AuditEntry(models.Model):
     seq = models.BigIntegerField(_("sequence"), unique=True)
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("actor"),
     )
     actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
     org = models.ForeignKey(
-        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("organisation"),
         help_text=_("The organisation whose record or account this entry concerns"),
     )
     request_id = models.CharField(_("request id"), max_length=36, blank=True, db_index=True)
-    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices, db_index=True)
+    action = models.CharField(
+        _("action"), max_length=16, choices=AuditAction.choices, db_index=True
+    )
     object_type = models.CharField(_("object type"), max_length=100, blank=True, db_index=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
@@ -296,7 +359,10 @@ class AIProvenance(models.Model):
     template_version = models.CharField(_("prompt/template version"), max_length=100)
     inputs = models.JSONField(_("inputs"), default=dict)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("requested by"),
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -315,13 +381,17 @@ class Notification(models.Model):
     """An in-app message to one user about one record."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
         verbose_name=_("recipient"),
     )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, related_name="+"
+    )
     object_id = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -339,13 +409,19 @@ class Webhook(models.Model):
     """An organisation's HTTPS endpoint that receives signed JSON alerts."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("organisation")
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        verbose_name=_("organisation"),
     )
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=100)
     run_as = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("deliver as user"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("deliver as user"),
         help_text=_("Only records this user may see are delivered"),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -374,7 +450,9 @@ class Delivery(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     target = models.CharField(_("target"), max_length=500)
     payload = models.JSONField(_("payload"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -393,7 +471,10 @@ class ApiToken(models.Model):
     """A bearer token for machine clients; only its SHA-256 is stored."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
     )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
@@ -430,10 +511,10 @@ def user_org(user: User | Any) -> Organisation | None:
     """The acting user's organisation, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False):
         return None
-    cached = getattr(user, "_mufakat_org", False)
+    cached: Organisation | bool | None = getattr(user, "_mufakat_org", False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cached if isinstance(cached, Organisation) else None
     m = Membership.objects.filter(user=user).select_related("organisation").first()
     org = m.organisation if m else None
-    user._mufakat_org = org
+    setattr(user, "_mufakat_org", org)  # noqa: B010 - per-request cache on the user object
     return org

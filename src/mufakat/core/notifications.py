@@ -54,17 +54,49 @@ def notify(
             continue
         seen.add(user.pk)
         created.append(
-            Notification(recipient=user, title=title[:200], body=body, link=link, content_type=ct, object_id=str(obj.pk))
+            Notification(
+                recipient=user,
+                title=title[:200],
+                body=body,
+                link=link,
+                content_type=ct,
+                object_id=str(obj.pk),
+            )
         )
         m = getattr(user, "membership", None)
         if user.email and (m is None or m.email_alerts):
             emails.append(user.email)
     Notification.objects.bulk_create(created)
-    orgs = {getattr(getattr(u, "membership", None), "organisation_id", None) for u in recipients}
-    hooks = [h for h in Webhook.objects.filter(enabled=True, organisation_id__in=orgs).select_related("run_as") if _visible_to(obj, h.run_as)]
-    body_json = {"title": title, "body": body, "link": link, "object_type": ct.model_class()._meta.label_lower if ct.model_class() else "", "object_id": str(obj.pk), **(payload or {})}
-    deliveries = [Delivery(channel=Delivery.Channel.EMAIL, target=e, payload={"subject": title, "body": f"{body}\n\n{link}"}) for e in emails]
-    deliveries += [Delivery(channel=Delivery.Channel.WEBHOOK, target=str(h.pk), payload=body_json) for h in hooks]
+    orgs = {
+        m.organisation_id for u in recipients if (m := getattr(u, "membership", None)) is not None
+    }
+    hooks = [
+        h
+        for h in Webhook.objects.filter(enabled=True, organisation_id__in=orgs).select_related(
+            "run_as"
+        )
+        if _visible_to(obj, h.run_as)
+    ]
+    body_json = {
+        "title": title,
+        "body": body,
+        "link": link,
+        "object_type": obj._meta.label_lower,
+        "object_id": str(obj.pk),
+        **(payload or {}),
+    }
+    deliveries = [
+        Delivery(
+            channel=Delivery.Channel.EMAIL,
+            target=e,
+            payload={"subject": title, "body": f"{body}\n\n{link}"},
+        )
+        for e in emails
+    ]
+    deliveries += [
+        Delivery(channel=Delivery.Channel.WEBHOOK, target=str(h.pk), payload=body_json)
+        for h in hooks
+    ]
     if deliveries:
         Delivery.objects.bulk_create(deliveries)
         ids = [d.pk for d in deliveries]
@@ -84,7 +116,9 @@ def deliver(delivery_id: int) -> str:
     d.attempts += 1
     try:
         if d.channel == Delivery.Channel.EMAIL:
-            send_mail(d.payload["subject"], d.payload["body"], settings.DEFAULT_FROM_EMAIL, [d.target])
+            send_mail(
+                d.payload["subject"], d.payload["body"], settings.DEFAULT_FROM_EMAIL, [d.target]
+            )
         else:
             hook = Webhook.objects.get(pk=int(d.target))
             body = json.dumps(d.payload, sort_keys=True).encode()
@@ -92,11 +126,16 @@ def deliver(delivery_id: int) -> str:
                 hook.url,
                 data=body,
                 method="POST",
-                headers={"Content-Type": "application/json", "X-Mufakat-Signature": sign(hook.secret, body)},
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Mufakat-Signature": sign(hook.secret, body),
+                },
             )
             with urllib.request.urlopen(req, timeout=WEBHOOK_TIMEOUT_S) as resp:  # noqa: S310
                 if resp.status >= 300:
-                    raise urllib.error.HTTPError(hook.url, resp.status, "unexpected status", resp.headers, None)
+                    raise urllib.error.HTTPError(
+                        hook.url, resp.status, "unexpected status", resp.headers, None
+                    )
         d.status = Delivery.Status.SENT
         d.sent_at = timezone.now()
         d.error = ""

@@ -12,7 +12,7 @@ from mufakat.core.models import Notification, Organisation, SharingGroup, user_o
 M = TypeVar("M", bound=models.Model)
 
 
-def access(model: type[M], user: Any, pk: Any, action: str = "view") -> M:
+def access[M: models.Model](model: type[M], user: Any, pk: Any, action: str = "view") -> M:
     """The object if the user may perform `action` on it; Http404 otherwise, whatever the reason."""
     try:
         return model._default_manager.restrict(user, action).get(pk=pk)  # type: ignore[attr-defined,no-any-return]
@@ -20,7 +20,7 @@ def access(model: type[M], user: Any, pk: Any, action: str = "view") -> M:
         raise Http404 from None
 
 
-def visible(model: type[M], user: Any, action: str = "view") -> models.QuerySet[M]:
+def visible[M: models.Model](model: type[M], user: Any, action: str = "view") -> models.QuerySet[M]:
     return model._default_manager.restrict(user, action)  # type: ignore[attr-defined,no-any-return]
 
 
@@ -37,7 +37,11 @@ def sharing_groups_for(user: Any) -> models.QuerySet[SharingGroup]:
 
 
 def inbox(user: Any) -> models.QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user) if user.is_authenticated else Notification.objects.none()
+    return (
+        Notification.objects.filter(recipient=user)
+        if user.is_authenticated
+        else Notification.objects.none()
+    )
 
 
 def organisations() -> models.QuerySet[Organisation]:

@@ -30,7 +30,9 @@ def _substitute(value: Any, user: Any, org: Organisation | None) -> Any:
     return value
 
 
-def constraint_q(constraints: dict[str, Any] | list[dict[str, Any]] | None, user: Any, org: Any) -> Q:
+def constraint_q(
+    constraints: dict[str, Any] | list[dict[str, Any]] | None, user: Any, org: Any
+) -> Q:
     """Turn grant constraints into a Q; a list is OR-ed, a dict's keys are AND-ed."""
     if not constraints:
         return Q()
@@ -58,7 +60,9 @@ def grants_for(user: Any) -> list[tuple[set[int], set[str], Any]]:
         .distinct()
         .prefetch_related("object_types")
     )
-    result = [({ct.pk for ct in p.object_types.all()}, set(p.actions), p.constraints) for p in perms]
+    result = [
+        ({ct.pk for ct in p.object_types.all()}, set(p.actions), p.constraints) for p in perms
+    ]
     setattr(user, ROLE_CACHE_ATTR, result)
     return result
 
@@ -86,7 +90,9 @@ def sharing_q(model: type[models.Model], user: Any) -> Q:
         return Q(pk__in=[])
 
     through = model._meta.get_field("shared_with").remote_field.through  # type: ignore[union-attr]
-    src = next(f.name for f in through._meta.get_fields() if getattr(f, "related_model", None) is model)
+    src = next(
+        f.name for f in through._meta.get_fields() if getattr(f, "related_model", None) is model
+    )
     named = Exists(through.objects.filter(**{src: OuterRef("pk"), "organisation": org}))
     group_through = SharingGroup.members.through
     in_group = Exists(
@@ -106,7 +112,9 @@ def sharing_q(model: type[models.Model], user: Any) -> Q:
     # TLP ceiling: who may hold the marking at all, whatever the distribution says.
     individual = bool(
         hasattr(user, "membership")
-        and user.membership.roles.filter(slug__in=[RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN]).exists()
+        and user.membership.roles.filter(
+            slug__in=[RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN]
+        ).exists()
     )
     marking = (
         Q(tlp__in=[TLP.CLEAR, TLP.GREEN])

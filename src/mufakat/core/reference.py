@@ -32,14 +32,39 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
 # the user's own organisation by restrict() itself; constraints narrow further.
 ROLE_GRANTS: dict[str, list[tuple[list[str], Any]]] = {
     RoleSlug.VIEWER: [([Action.VIEW], None)],
-    RoleSlug.REPORTER: [([Action.VIEW, Action.ADD], None), ([Action.CHANGE], {"created_by": "$user"})],
+    RoleSlug.REPORTER: [
+        ([Action.VIEW, Action.ADD], None),
+        ([Action.CHANGE], {"created_by": "$user"}),
+    ],
     RoleSlug.ANALYST: [([Action.VIEW, Action.ADD, Action.CHANGE, Action.EXPORT], None)],
     RoleSlug.FOCAL_POINT: [
-        ([Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE, Action.SHARE, Action.EXPORT, Action.APPROVE], None)
+        (
+            [
+                Action.VIEW,
+                Action.ADD,
+                Action.CHANGE,
+                Action.DELETE,
+                Action.SHARE,
+                Action.EXPORT,
+                Action.APPROVE,
+            ],
+            None,
+        )
     ],
     RoleSlug.EXERCISE_CONTROLLER: [([Action.VIEW, Action.ADD, Action.CHANGE, Action.EXPORT], None)],
     RoleSlug.ORG_ADMIN: [
-        ([Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE, Action.SHARE, Action.EXPORT, Action.APPROVE], None)
+        (
+            [
+                Action.VIEW,
+                Action.ADD,
+                Action.CHANGE,
+                Action.DELETE,
+                Action.SHARE,
+                Action.EXPORT,
+                Action.APPROVE,
+            ],
+            None,
+        )
     ],
     RoleSlug.PLATFORM_ADMIN: [([Action.VIEW], None)],
 }
@@ -51,7 +76,7 @@ def shared_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if issubclass(m, SharedRecord)]
 
 
-def seed_reference_data(**_: Any) -> None:
+def seed_reference_data(**kwargs: Any) -> None:
     from mufakat.core.models import ObjectPermission, Organisation, Role
 
     with transaction.atomic():
@@ -60,7 +85,7 @@ def seed_reference_data(**_: Any) -> None:
             Organisation.objects.update_or_create(code=code, defaults=row)
         roles = {}
         for slug, label in RoleSlug.choices:
-            roles[slug], _ = Role.objects.get_or_create(
+            roles[slug], _created = Role.objects.get_or_create(
                 slug=slug, defaults={"name": str(label), "description": ROLE_DESCRIPTIONS[slug]}
             )
         cts = [ContentType.objects.get_for_model(m) for m in shared_models()]

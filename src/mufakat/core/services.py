@@ -25,10 +25,15 @@ class OutOfScope(PermissionDenied):
 
 def ensure_grant(actor: Any, model: type[models.Model], action: str) -> None:
     if not has_grant(actor, model, action):
-        raise PermissionDenied(_("You may not %(action)s %(what)s.") % {"action": action, "what": model._meta.verbose_name_plural})
+        raise PermissionDenied(
+            _("You may not %(action)s %(what)s.")
+            % {"action": action, "what": model._meta.verbose_name_plural}
+        )
 
 
-def guarded_write(actor: Any, obj: R, action: str, mutate: Callable[[R], None] | None = None) -> R:
+def guarded_write[R: SharedRecord](
+    actor: Any, obj: R, action: str, mutate: Callable[[R], None] | None = None
+) -> R:
     """Save `obj` (after `mutate`), then re-check it is still inside the actor's scope, else roll back.
 
     `action` is "add" for new records and "change" otherwise.
@@ -40,9 +45,9 @@ def guarded_write(actor: Any, obj: R, action: str, mutate: Callable[[R], None] |
     ensure_grant(actor, model, action)
     with transaction.atomic():
         if action == Action.ADD:
-            if obj.owner_org_id is None:
+            if getattr(obj, "owner_org_id", None) is None:
                 obj.owner_org = org
-            if obj.created_by_id is None:
+            if getattr(obj, "created_by_id", None) is None:
                 obj.created_by = actor
         elif not model._default_manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
             raise OutOfScope(_("Not found."))
@@ -52,7 +57,9 @@ def guarded_write(actor: Any, obj: R, action: str, mutate: Callable[[R], None] |
         obj.save()
         check = Action.VIEW if action == Action.ADD else Action.CHANGE
         if not model._default_manager.restrict(actor, check).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
-            raise OutOfScope(_("This change would put the record outside your organisation's scope."))
+            raise OutOfScope(
+                _("This change would put the record outside your organisation's scope.")
+            )
     return obj
 
 
@@ -70,10 +77,15 @@ def set_sharing(
     ensure_grant(actor, model, Action.SHARE)
     if not model._default_manager.restrict(actor, Action.SHARE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
         raise OutOfScope(_("Not found."))
-    if sharing_group is not None and not SharingGroup.objects.filter(
-        models.Q(members=obj.owner_org) | models.Q(owner_org=obj.owner_org), pk=sharing_group.pk
-    ).exists():
-        raise ValidationError({"sharing_group": _("Your organisation is not in that sharing group.")})
+    if (
+        sharing_group is not None
+        and not SharingGroup.objects.filter(
+            models.Q(members=obj.owner_org) | models.Q(owner_org=obj.owner_org), pk=sharing_group.pk
+        ).exists()
+    ):
+        raise ValidationError(
+            {"sharing_group": _("Your organisation is not in that sharing group.")}
+        )
     before = audit.snapshot(obj)
     with transaction.atomic():
         obj.distribution = distribution
@@ -82,11 +94,19 @@ def set_sharing(
         obj.full_clean(exclude=["shared_with"])
         obj.save()
         obj.shared_with.set(list(shared_with))
-        audit.record(AuditAction.SHARE, obj, before=before, after=audit.snapshot(obj), message=f"{distribution} / {tlp}")
+        audit.record(
+            AuditAction.SHARE,
+            obj,
+            before=before,
+            after=audit.snapshot(obj),
+            message=f"{distribution} / {tlp}",
+        )
     return obj
 
 
-def create_sharing_group(actor: Any, *, name: str, description: str = "", members: Iterable[Organisation]) -> SharingGroup:
+def create_sharing_group(
+    actor: Any, *, name: str, description: str = "", members: Iterable[Organisation]
+) -> SharingGroup:
     org = user_org(actor)
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
@@ -94,7 +114,9 @@ def create_sharing_group(actor: Any, *, name: str, description: str = "", member
     if not name:
         raise ValidationError({"name": _("A sharing group needs a name.")})
     with transaction.atomic():
-        group = SharingGroup(name=name[:120], description=description, owner_org=org, created_by=actor)
+        group = SharingGroup(
+            name=name[:120], description=description, owner_org=org, created_by=actor
+        )
         group.full_clean()
         group.save()
         # The creator's organisation is always a member; an empty group must never mean "everyone".
@@ -102,7 +124,9 @@ def create_sharing_group(actor: Any, *, name: str, description: str = "", member
     return group
 
 
-def update_sharing_group(actor: Any, group: SharingGroup, *, members: Iterable[Organisation]) -> SharingGroup:
+def update_sharing_group(
+    actor: Any, group: SharingGroup, *, members: Iterable[Organisation]
+) -> SharingGroup:
     """Only the creating organisation manages a group's membership."""
     org = user_org(actor)
     if org is None or group.owner_org_id != org.pk:
@@ -144,7 +168,12 @@ def approve_ai_output(actor: Any, obj: SharedRecord) -> SharedRecord:
         obj.ai_approved_by = actor
         obj.ai_approved_at = timezone.now()
         obj.save(update_fields=["ai_approved_by", "ai_approved_at", "updated"])
-        audit.record(AuditAction.APPROVE, obj, after=audit.snapshot(obj), message="AI output approved for sharing")
+        audit.record(
+            AuditAction.APPROVE,
+            obj,
+            after=audit.snapshot(obj),
+            message="AI output approved for sharing",
+        )
     return obj
 
 

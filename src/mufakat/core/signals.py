@@ -24,7 +24,9 @@ def is_audited(sender: type[models.Model]) -> bool:
 
 
 @receiver(pre_save)
-def _capture_before(sender: type[models.Model], instance: models.Model, raw: bool = False, **kw: Any) -> None:
+def _capture_before(
+    sender: type[models.Model], instance: models.Model, raw: bool = False, **kw: Any
+) -> None:
     if raw or not is_audited(sender) or instance.pk is None:
         return
     old = sender._default_manager.filter(pk=instance.pk).first()
@@ -32,11 +34,18 @@ def _capture_before(sender: type[models.Model], instance: models.Model, raw: boo
 
 
 @receiver(post_save)
-def _log_save(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kw: Any) -> None:
+def _log_save(
+    sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kw: Any
+) -> None:
     if raw or not is_audited(sender):
         return
     before = None if created else getattr(instance, _BEFORE, None)
-    audit.record(AuditAction.CREATE if created else AuditAction.UPDATE, instance, before=before, after=audit.snapshot(instance))
+    audit.record(
+        AuditAction.CREATE if created else AuditAction.UPDATE,
+        instance,
+        before=before,
+        after=audit.snapshot(instance),
+    )
 
 
 @receiver(post_delete)
@@ -46,11 +55,14 @@ def _log_delete(sender: type[models.Model], instance: models.Model, **kw: Any) -
 
 
 @receiver(m2m_changed)
-def _log_m2m(sender: Any, instance: models.Model, action: str, pk_set: set[Any] | None, **kw: Any) -> None:
+def _log_m2m(
+    sender: Any, instance: models.Model, action: str, pk_set: set[Any] | None, **kw: Any
+) -> None:
     if action not in {"post_add", "post_remove", "post_clear"} or not is_audited(type(instance)):
         return
     field = next(
-        (f.name for f in instance._meta.many_to_many if f.remote_field.through is sender), "m2m"  # type: ignore[union-attr]
+        (f.name for f in instance._meta.many_to_many if f.remote_field.through is sender),
+        "m2m",
     )
     verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     kind = AuditAction.SHARE if field in {"shared_with", "members"} else AuditAction.UPDATE
@@ -64,13 +76,25 @@ def _log_m2m(sender: Any, instance: models.Model, action: str, pk_set: set[Any] 
 
 @receiver(user_logged_in)
 def _log_login(sender: Any, request: Any, user: Any, **kw: Any) -> None:
-    audit.record(AuditAction.LOGIN, actor=user, object_type="auth.user", object_id=str(user.pk), object_repr=user.get_username())
+    audit.record(
+        AuditAction.LOGIN,
+        actor=user,
+        object_type="auth.user",
+        object_id=str(user.pk),
+        object_repr=user.get_username(),
+    )
 
 
 @receiver(user_logged_out)
 def _log_logout(sender: Any, request: Any, user: Any, **kw: Any) -> None:
     if user is not None:
-        audit.record(AuditAction.LOGOUT, actor=user, object_type="auth.user", object_id=str(user.pk), object_repr=user.get_username())
+        audit.record(
+            AuditAction.LOGOUT,
+            actor=user,
+            object_type="auth.user",
+            object_id=str(user.pk),
+            object_repr=user.get_username(),
+        )
 
 
 @receiver(user_login_failed)

@@ -11,7 +11,7 @@ from django.core.files.storage import FileSystemStorage
 
 def vendor_roots() -> dict[str, Path]:
     import js_lib_htmx  # type: ignore[import-untyped]
-    import xstatic.pkg.leaflet as leaflet
+    from xstatic.pkg import leaflet
 
     return {
         "vendor/leaflet": Path(leaflet.BASE_DIR),
@@ -24,7 +24,9 @@ class VendorFinder(BaseFinder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.storages = {prefix: FileSystemStorage(location=str(root)) for prefix, root in vendor_roots().items()}
+        self.storages = {
+            prefix: FileSystemStorage(location=str(root)) for prefix, root in vendor_roots().items()
+        }
         for prefix, storage in self.storages.items():
             storage.prefix = prefix  # type: ignore[attr-defined]
 

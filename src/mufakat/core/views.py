@@ -29,6 +29,12 @@ from mufakat.core.models import ApiToken, AuditEntry, Membership, user_org
 PENDING_2FA = "mufakat_pending_2fa_user"
 
 
+def _partial(request: HttpRequest) -> bool:
+    """An HTMX swap (not a boosted navigation) gets just the partial."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and not htmx.boosted)
+
+
 class LoginView(auth_views.LoginView):
     """Password first; users with a second factor then prove the TOTP code before the session starts."""
 
@@ -46,7 +52,12 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form: Any) -> HttpResponse:
         if getattr(self.request, "mufakat_locked", False):
             form.errors.clear()
-            form.add_error(None, _("Too many failed attempts. Try again in 15 minutes or ask your organisation admin."))
+            form.add_error(
+                None,
+                _(
+                    "Too many failed attempts. Try again in 15 minutes or ask your organisation admin."
+                ),
+            )
         return super().form_invalid(form)
 
 
@@ -71,7 +82,9 @@ def login_totp(request: HttpRequest) -> HttpResponse:
         else:
             from mufakat.core.models import LoginFailure
 
-            LoginFailure.objects.create(username=user.get_username(), ip=request.META.get("REMOTE_ADDR"))
+            LoginFailure.objects.create(
+                username=user.get_username(), ip=request.META.get("REMOTE_ADDR")
+            )
             form.add_error("code", _("That code is not valid. Codes change every 30 seconds."))
     return render(request, "core/login_totp.html", {"form": form})
 
@@ -88,12 +101,19 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         if twofactor.confirm_enrolment(membership, form.cleaned_data["code"]):
             messages.success(request, _("Two-factor authentication is on."))
             return redirect("core:home")
-        form.add_error("code", _("That code is not valid. Check the time on your device and try again."))
+        form.add_error(
+            "code", _("That code is not valid. Check the time on your device and try again.")
+        )
     uri = twofactor.provisioning_uri(membership)
     return render(
         request,
         "core/twofactor_setup.html",
-        {"form": form, "qr": twofactor.qr_svg(uri), "secret": membership.totp_secret, "required": twofactor.requires_two_factor(request.user)},
+        {
+            "form": form,
+            "qr": twofactor.qr_svg(uri),
+            "secret": membership.totp_secret,
+            "required": twofactor.requires_two_factor(request.user),
+        },
     )
 
 
@@ -133,7 +153,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # readiness reports, never raises
         return JsonResponse({"status": "unavailable", "database": str(exc)[:200]}, status=503)
     if pending:
-        return JsonResponse({"status": "unavailable", "pending_migrations": len(pending)}, status=503)
+        return JsonResponse(
+            {"status": "unavailable", "pending_migrations": len(pending)}, status=503
+        )
     return JsonResponse({"status": "ready", "database": connection.vendor})
 
 
@@ -141,7 +163,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     qs = queries.inbox(request.user)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    template = "core/inbox.html#list" if request.htmx and not request.htmx.boosted else "core/inbox.html"  # type: ignore[attr-defined]
+    template = "core/inbox.html#list" if _partial(request) else "core/inbox.html"
     return render(request, template, {"page": page})
 
 
@@ -154,7 +176,7 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     if n.read_at is None:
         n.read_at = timezone.now()
         n.save(update_fields=["read_at"])
-    if n.link and not request.htmx:  # type: ignore[attr-defined]
+    if n.link and not _partial(request):
         return redirect(n.link)
     return render(request, "core/inbox.html#item", {"n": n})
 
@@ -175,13 +197,23 @@ def sharing_groups(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Sharing group created."))
             return redirect("core:sharing_groups")
-    groups = queries.sharing_groups_for(request.user).prefetch_related("members").select_related("owner_org")
-    return render(request, "core/sharing_groups.html", {"form": form, "groups": groups, "org": user_org(request.user)})
+    groups = (
+        queries.sharing_groups_for(request.user)
+        .prefetch_related("members")
+        .select_related("owner_org")
+    )
+    return render(
+        request,
+        "core/sharing_groups.html",
+        {"form": form, "groups": groups, "org": user_org(request.user)},
+    )
 
 
 def _can_read_audit(user: Any) -> bool:
     m = getattr(user, "membership", None)
-    return bool(m and m.roles.filter(slug__in=[RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN]).exists())
+    return bool(
+        m and m.roles.filter(slug__in=[RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN]).exists()
+    )
 
 
 def audit_queryset(user: Any) -> Any:
@@ -197,7 +229,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if not _can_read_audit(request.user):
         raise Http404
     qs = audit_queryset(request.user).select_related("org")
-    f = {k: request.GET.get(k, "").strip() for k in ("action", "object_type", "actor", "since", "until", "q")}
+    f = {
+        k: request.GET.get(k, "").strip()
+        for k in ("action", "object_type", "actor", "since", "until", "q")
+    }
     if f["action"]:
         qs = qs.filter(action=f["action"])
     if f["object_type"]:
@@ -217,9 +252,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": f,
         "actions": AuditAction.choices,
-        "object_types": audit_queryset(request.user).order_by().values_list("object_type", flat=True).distinct(),
+        "object_types": audit_queryset(request.user)
+        .order_by()
+        .values_list("object_type", flat=True)
+        .distinct(),
     }
-    template = "core/audit.html#table" if request.htmx and not request.htmx.boosted else "core/audit.html"  # type: ignore[attr-defined]
+    template = "core/audit.html#table" if _partial(request) else "core/audit.html"
     return render(request, template, ctx)
 
 
@@ -236,17 +274,25 @@ def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _tok, new_token = core_auth.issue_token(request.user, form.cleaned_data["name"], form.cleaned_data["days"])
+        _tok, new_token = core_auth.issue_token(
+            request.user, form.cleaned_data["name"], form.cleaned_data["days"]
+        )
         form = TokenForm()
     return render(
-        request, "core/tokens.html", {"form": form, "tokens": ApiToken.objects.filter(user=request.user), "new_token": new_token}
+        request,
+        "core/tokens.html",
+        {
+            "form": form,
+            "tokens": ApiToken.objects.filter(user_id=request.user.pk or 0),
+            "new_token": new_token,
+        },
     )
 
 
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    deleted, _n = ApiToken.objects.filter(user=request.user, pk=pk).delete()
+    deleted, _n = ApiToken.objects.filter(user_id=request.user.pk or 0, pk=pk).delete()
     if not deleted:
         raise Http404
     messages.success(request, _("Token revoked."))
