@@ -24,7 +24,7 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
 TEXT_TYPES = frozenset({".json", ".geojson", ".kml", ".csv", ".txt", ".nmea", ".md", ".xml", ".gpx"})
 
 
-def check_upload(f: UploadedFile, *, allowed: Iterable[str], max_bytes: int | None = None) -> str:
+def check_upload(f: UploadedFile[bytes], *, allowed: Iterable[str], max_bytes: int | None = None) -> str:
     """Validate an uploaded file; return its lower-case extension or raise ValidationError."""
     limit = max_bytes or settings.MUFAKAT_MAX_UPLOAD_BYTES
     allowed_set = {a.lower() for a in allowed}
