@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from mufakat.api import OptionalAuth, TokenAuth
 from mufakat.core import queries, services
@@ -39,6 +39,6 @@ def get_dossier(request: HttpRequest, dossier_id: int) -> Dossier:
 
 
 @router.post("/dossiers", response={201: DossierOut})
-def create_dossier(request: HttpRequest, payload: DossierIn) -> tuple[int, Dossier]:
+def create_dossier(request: HttpRequest, payload: DossierIn) -> Status[Dossier]:
     d = services.guarded_write(request.user, Dossier(title=payload.title, body=payload.body), "add")
-    return 201, d
+    return Status(201, d)
