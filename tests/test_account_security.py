@@ -70,7 +70,8 @@ def test_second_factor_is_forced_for_focal_points(sg: Organisation) -> None:
     c = Client()
     assert login(c, "sg-fp").status_code == 302
     resp = c.get(reverse("core:home"))
-    assert resp.status_code == 302 and resp["Location"] == reverse("core:twofactor_setup")
+    assert resp.status_code == 302
+    assert resp["Location"] == reverse("core:twofactor_setup")
     c.get(reverse("core:twofactor_setup"))
     m.refresh_from_db()
     code = pyotp.TOTP(m.totp_secret).now()
@@ -127,8 +128,10 @@ def test_api_session_posts_need_csrf_and_tokens_do_not(sg: Organisation) -> None
 def test_security_headers_on_pages() -> None:
     resp = Client().get(reverse("core:login"))
     csp = resp["Content-Security-Policy"]
-    assert "default-src 'self'" in csp and "object-src 'none'" in csp
-    assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "default-src 'self'" in csp
+    assert "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     assert resp["X-Frame-Options"] == "DENY"
     assert resp["X-Content-Type-Options"] == "nosniff"
     assert resp["Referrer-Policy"] == "same-origin"
@@ -148,7 +151,16 @@ def test_deploy_check_passes_in_production(tmp_path: Path) -> None:
         "MUFAKAT_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
     env.pop("DATABASE_URL", None)
-    cmd = [sys.executable, "-m", "mufakat.cli", "manage", "check", "--deploy", "--fail-level", "WARNING"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mufakat.cli",
+        "manage",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
@@ -171,11 +183,18 @@ def test_deploy_check_passes_in_production(tmp_path: Path) -> None:
         ("empty.kml", b"", {".kml"}, None, "is empty"),
     ],
 )
-def test_upload_checks(name: str, content: bytes, allowed: set[str], limit: int | None, message: str) -> None:
+def test_upload_checks(
+    name: str, content: bytes, allowed: set[str], limit: int | None, message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         check_upload(SimpleUploadedFile(name, content), allowed=allowed, max_bytes=limit)
 
 
 def test_upload_accepts_good_files() -> None:
     assert check_upload(SimpleUploadedFile("a.PDF", b"%PDF-1.7\n..."), allowed={".pdf"}) == ".pdf"
-    assert check_upload(SimpleUploadedFile("a.geojson", '{"name": "Pulau Ubin"}'.encode()), allowed={".geojson"}) == ".geojson"
+    assert (
+        check_upload(
+            SimpleUploadedFile("a.geojson", b'{"name": "Pulau Ubin"}'), allowed={".geojson"}
+        )
+        == ".geojson"
+    )

@@ -47,13 +47,17 @@ def test_create_update_delete_share_export_are_recorded(focal: Any) -> None:
         assert created.object_id == str(d.pk)
         assert created.actor == focal
         assert created.request_id == "req-audit-0001"
-        assert created.after is not None and created.after["title"] == "Pier 3"
-        assert created.org is not None and created.org.code == "SG"
+        assert created.after is not None
+        assert created.after["title"] == "Pier 3"
+        assert created.org is not None
+        assert created.org.code == "SG"
 
         services.guarded_write(focal, d, "change", lambda o: setattr(o, "body", "final"))
         updated = last("update")
-        assert updated.before is not None and updated.before["body"] == "draft"
-        assert updated.after is not None and updated.after["body"] == "final"
+        assert updated.before is not None
+        assert updated.before["body"] == "draft"
+        assert updated.after is not None
+        assert updated.after["body"] == "final"
 
         my = Organisation.objects.get(code="MY")
         services.set_sharing(focal, d, distribution="named", tlp="amber", shared_with=[my])
@@ -73,7 +77,8 @@ def test_create_update_delete_share_export_are_recorded(focal: Any) -> None:
         d.delete()
         deleted = last("delete")
         assert deleted.object_id == str(pk)
-        assert deleted.before is not None and deleted.before["body"] == "final"
+        assert deleted.before is not None
+        assert deleted.before["body"] == "final"
     code, out = verify_cli()
     assert code == 0, out
     assert "Audit chain intact" in out
@@ -193,11 +198,14 @@ def test_audit_ui_filters_and_stays_inside_the_organisation(admins: tuple[Any, A
     partial = c.get(reverse("core:audit"), {"action": "share"}, headers={"HX-Request": "true"})
     body = partial.content.decode()
     assert partial.status_code == 200
-    assert "<html" not in body and 'id="audit-table"' in body
+    assert "<html" not in body
+    assert 'id="audit-table"' in body
     assert "SG harbour plan" in body
     assert "Create" not in body
     assert c.get(reverse("core:audit_entry", args=[last("create").seq])).status_code == 404
-    mine = AuditEntry.objects.filter(object_type="sharedapp.dossier", object_id=str(sg_doc.pk), action="create").get()
+    mine = AuditEntry.objects.filter(
+        object_type="sharedapp.dossier", object_id=str(sg_doc.pk), action="create"
+    ).get()
     assert c.get(reverse("core:audit_entry", args=[mine.seq])).status_code == 200
     assert my_doc.pk
     api = c.get("/api/core/audit", {"action": "create"}).json()["items"]

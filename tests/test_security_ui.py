@@ -37,7 +37,8 @@ def test_focal_point_shares_through_the_htmx_panel(orgs: dict[str, Organisation]
     d = services.guarded_write(focal, Dossier(title="Anchorage"), "add")
     c = client_for(focal)
     detail = c.get(reverse("sharedapp:detail", args=[d.pk])).content.decode()
-    assert share_url(d) in detail and "Save sharing" in detail
+    assert share_url(d) in detail
+    assert "Save sharing" in detail
     resp = c.post(
         share_url(d),
         {"distribution": "named", "tlp": "amber_strict", "shared_with": [orgs["MY"].pk]},
@@ -73,7 +74,8 @@ def test_share_is_404_for_analysts_and_other_states(orgs: dict[str, Organisation
         assert c.post(share_url(d), {"distribution": "public", "tlp": "clear"}).status_code == 404
         # They still see the record, read-only, without the form.
         page = c.get(reverse("sharedapp:detail", args=[d.pk])).content.decode()
-        assert "TLP:GREEN" in page and "Save sharing" not in page
+        assert "TLP:GREEN" in page
+        assert "Save sharing" not in page
     d.refresh_from_db()
     assert d.distribution == "asean"
     assert client_for(focal).get(reverse("core:share", args=["core", "role", 1])).status_code == 404
@@ -85,7 +87,9 @@ def test_analyst_cannot_release_by_editing(orgs: dict[str, Organisation]) -> Non
     with pytest.raises(services.OutOfScope):
         services.guarded_write(analyst, d, "change", lambda o: setattr(o, "distribution", "asean"))
     with pytest.raises(services.OutOfScope):
-        services.guarded_write(analyst, Dossier(title="x", distribution="public", tlp="clear"), "add")
+        services.guarded_write(
+            analyst, Dossier(title="x", distribution="public", tlp="clear"), "add"
+        )
     d.refresh_from_db()
     assert d.distribution == "org"
 
@@ -105,16 +109,18 @@ def test_write_that_leaves_scope_rolls_back(orgs: dict[str, Organisation]) -> No
 def test_ai_label_and_approval_over_htmx(orgs: dict[str, Organisation]) -> None:
     focal = make_user("sg-f", orgs["SG"], ["focal_point"])
     analyst = make_user("sg-a", orgs["SG"], ["analyst"])
-    d = services.guarded_write(
-        analyst, Dossier(title="Summary", ai_generated=True), "add"
-    )
+    d = services.guarded_write(analyst, Dossier(title="Summary", ai_generated=True), "add")
     services.record_provenance(
-        d, generator="extractive-summariser", template_version="2026.1", inputs={"ids": [1]},
+        d,
+        generator="extractive-summariser",
+        template_version="2026.1",
+        inputs={"ids": [1]},
         requested_by=analyst,
     )
     url = reverse("core:approve_ai", args=["sharedapp", "dossier", d.pk])
     page = client_for(analyst).get(reverse("sharedapp:detail", args=[d.pk])).content.decode()
-    assert "AI-generated — awaiting approval" in page and "extractive-summariser" in page
+    assert "AI-generated — awaiting approval" in page
+    assert "extractive-summariser" in page
     assert url not in page
     assert client_for(analyst).post(url).status_code == 404
     assert client_for(make_user("my-f", orgs["MY"], ["focal_point"])).post(url).status_code == 404
@@ -129,7 +135,8 @@ def test_ai_label_and_approval_over_htmx(orgs: dict[str, Organisation]) -> None:
     plain = make_user("sg-f2", orgs["SG"], ["focal_point"])
     d2 = services.guarded_write(plain, Dossier(title="Human"), "add")
     resp = client_for(plain).post(
-        reverse("core:approve_ai", args=["sharedapp", "dossier", d2.pk]), headers={"HX-Request": "true"}
+        reverse("core:approve_ai", args=["sharedapp", "dossier", d2.pk]),
+        headers={"HX-Request": "true"},
     )
     assert resp.status_code == 422
     assert "nothing to approve" in resp.content.decode()
@@ -141,39 +148,61 @@ def test_org_admin_manages_own_members_only(orgs: dict[str, Organisation]) -> No
     foreign = make_user("my-v", orgs["MY"], ["viewer"])
     c = client_for(admin)
     page = c.get(reverse("core:org_members")).content.decode()
-    assert 'data-member="sg-v"' in page and 'data-member="my-v"' not in page
-    assert "viewer: shared records #1" in page and "sharedapp.dossier" in page
+    assert 'data-member="sg-v"' in page
+    assert 'data-member="my-v"' not in page
+    assert "viewer: shared records #1" in page
+    assert "sharedapp.dossier" in page
     analyst_role = Role.objects.get(slug="analyst")
     m = Membership.objects.get(user=viewer)
-    resp = c.post(reverse("core:org_member_roles", args=[m.pk]), {f"m{m.pk}-roles": [analyst_role.pk]})
+    resp = c.post(
+        reverse("core:org_member_roles", args=[m.pk]), {f"m{m.pk}-roles": [analyst_role.pk]}
+    )
     assert resp.status_code == 302
     assert m.roles.get().slug == "analyst"
     fm = Membership.objects.get(user=foreign)
-    assert c.post(reverse("core:org_member_roles", args=[fm.pk]), {f"m{fm.pk}-roles": [analyst_role.pk]}).status_code == 404
+    assert (
+        c.post(
+            reverse("core:org_member_roles", args=[fm.pk]), {f"m{fm.pk}-roles": [analyst_role.pk]}
+        ).status_code
+        == 404
+    )
     assert fm.roles.get().slug == "viewer"
     platform = Role.objects.get(slug="platform_admin")
     c.post(reverse("core:org_member_roles", args=[m.pk]), {f"m{m.pk}-roles": [platform.pk]})
     assert not m.roles.filter(slug="platform_admin").exists()
     resp = c.post(
         reverse("core:org_members"),
-        {"username": "sg-new", "email": "n@sg.invalid", "password": "short", "roles": [analyst_role.pk]},
+        {
+            "username": "sg-new",
+            "email": "n@sg.invalid",
+            "password": "short",
+            "roles": [analyst_role.pk],
+        },
     )
     assert resp.status_code == 422
     assert not get_user_model().objects.filter(username="sg-new").exists()
     resp = c.post(
         reverse("core:org_members"),
-        {"username": "sg-new", "email": "n@sg.invalid", "password": "harbour-lantern-93-kite", "roles": [analyst_role.pk]},
+        {
+            "username": "sg-new",
+            "email": "n@sg.invalid",
+            "password": "harbour-lantern-93-kite",
+            "roles": [analyst_role.pk],
+        },
     )
     assert resp.status_code == 302
     new = Membership.objects.get(user__username="sg-new")
-    assert new.organisation == orgs["SG"] and new.role_slugs() == {"analyst"}
+    assert new.organisation == orgs["SG"]
+    assert new.role_slugs() == {"analyst"}
     assert AuditEntry.objects.filter(object_type="auth.user", action="create", actor=admin).exists()
     assert client_for(viewer).get(reverse("core:org_members")).status_code == 404
 
 
 def test_grants_are_data_in_the_django_admin(orgs: dict[str, Organisation]) -> None:
     su = get_user_model().objects.create_superuser("root-op", "r@x.invalid", "x")
-    Membership.objects.create(user=su, organisation=orgs["SG"], totp_secret="A" * 32, totp_confirmed=True)
+    Membership.objects.create(
+        user=su, organisation=orgs["SG"], totp_secret="A" * 32, totp_confirmed=True
+    )
     c = client_for(su)
     perm = ObjectPermission.objects.get(name="viewer: shared records #1")
     assert c.get(reverse("admin:core_objectpermission_change", args=[perm.pk])).status_code == 200

@@ -63,7 +63,9 @@ def worlds(draw: Any) -> tuple[list[str], list[frozenset[int]], list[UserSpec], 
     users = draw(
         st.lists(
             st.one_of(
-                st.builds(UserSpec, org=st.none() | idx, roles=st.frozensets(st.sampled_from(ROLES))),
+                st.builds(
+                    UserSpec, org=st.none() | idx, roles=st.frozensets(st.sampled_from(ROLES))
+                ),
                 st.just(UserSpec(org=None, roles=frozenset(), anonymous=True)),
             ),
             min_size=1,
@@ -89,7 +91,7 @@ def worlds(draw: Any) -> tuple[list[str], list[frozenset[int]], list[UserSpec], 
     return codes, groups, users, records
 
 
-class Rollback(Exception):
+class RollbackWorldError(Exception):
     """Raised to undo one generated world."""
 
 
@@ -146,8 +148,8 @@ def test_every_read_path_returns_exactly_what_the_rules_allow(world: Any) -> Non
                         roles=u.roles if u.org is not None else frozenset(),
                     )
                 _check_user(user, actor, stored)
-            raise Rollback
-    except Rollback:
+            raise RollbackWorldError
+    except RollbackWorldError:
         pass
 
 
@@ -166,7 +168,9 @@ def _check_user(user: Any, actor: ActorFacts, stored: list[tuple[int, RecordFact
     assert api.status_code == 200
     assert {item["id"] for item in api.json()} == expected
     assert set(search(user, "harbour")) == expected
-    assert {item["id"] for item in client.get("/api/sharedapp/dossiers?q=harbour").json()} == expected
+    assert {
+        item["id"] for item in client.get("/api/sharedapp/dossiers?q=harbour").json()
+    } == expected
     if actor.authenticated:
         rows = export_csv(user).splitlines()[1:]
         assert {int(line.split(",", 1)[0]) for line in rows} == exportable

@@ -63,9 +63,7 @@ def list_sharing_groups(request: HttpRequest) -> list[SharingGroupOut]:
 
 
 @router.post("/sharing-groups", response={201: SharingGroupOut})
-def create_sharing_group(
-    request: HttpRequest, payload: SharingGroupIn
-) -> Status[SharingGroupOut]:
+def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> Status[SharingGroupOut]:
     codes = {c.upper() for c in payload.member_codes}
     members = list(Organisation.objects.filter(code__in=codes))
     unknown = codes - {o.code for o in members}
