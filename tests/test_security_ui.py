@@ -170,26 +170,14 @@ def test_org_admin_manages_own_members_only(orgs: dict[str, Organisation]) -> No
     platform = Role.objects.get(slug="platform_admin")
     c.post(reverse("core:org_member_roles", args=[m.pk]), {f"m{m.pk}-roles": [platform.pk]})
     assert not m.roles.filter(slug="platform_admin").exists()
-    resp = c.post(
-        reverse("core:org_members"),
-        {
-            "username": "sg-new",
-            "email": "n@sg.invalid",
-            "password": "short",
-            "roles": [analyst_role.pk],
-        },
-    )
-    assert resp.status_code == 422
+
+    def create(password: str) -> Any:
+        form = {"username": "sg-new", "email": "n@sg.invalid", "roles": [analyst_role.pk]}
+        return c.post(reverse("core:org_members"), {**form, "password": password})
+
+    assert create("short").status_code == 422
     assert not get_user_model().objects.filter(username="sg-new").exists()
-    resp = c.post(
-        reverse("core:org_members"),
-        {
-            "username": "sg-new",
-            "email": "n@sg.invalid",
-            "password": "harbour-lantern-93-kite",
-            "roles": [analyst_role.pk],
-        },
-    )
+    resp = create("harbour-lantern-93-kite")
     assert resp.status_code == 302
     new = Membership.objects.get(user__username="sg-new")
     assert new.organisation == orgs["SG"]
