@@ -149,6 +149,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
+# WhiteNoise scans this folder at start-up and warns when it is missing (before collectstatic).
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
@@ -186,8 +188,18 @@ elif CONFIG.database_url:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-EMAIL_BACKEND = CONFIG.email_backend or "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = CONFIG.data_dir / "mail"
+# Django 6.1 mailers (EMAIL_BACKEND is deprecated). By default mail lands as files in the data
+# folder, so an offline install never tries to reach an SMTP server.
+MAILERS = {
+    "default": (
+        {"BACKEND": CONFIG.email_backend}
+        if CONFIG.email_backend
+        else {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(CONFIG.data_dir / "mail")},
+        }
+    )
+}
 DEFAULT_FROM_EMAIL = "Mufakat <no-reply@mufakat.invalid>"
 
 NINJA_PAGINATION_PER_PAGE = 50

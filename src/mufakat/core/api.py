@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from mufakat.core import queries, services, twofactor
@@ -63,9 +63,7 @@ def list_sharing_groups(request: HttpRequest) -> list[SharingGroupOut]:
 
 
 @router.post("/sharing-groups", response={201: SharingGroupOut})
-def create_sharing_group(
-    request: HttpRequest, payload: SharingGroupIn
-) -> tuple[int, SharingGroupOut]:
+def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> Status[SharingGroupOut]:
     codes = {c.upper() for c in payload.member_codes}
     members = list(Organisation.objects.filter(code__in=codes))
     unknown = codes - {o.code for o in members}
@@ -76,7 +74,7 @@ def create_sharing_group(
     g = services.create_sharing_group(
         request.user, name=payload.name, description=payload.description, members=members
     )
-    return 201, _group_out(g)
+    return Status(201, _group_out(g))
 
 
 @router.get("/notifications", response=list[NotificationOut])

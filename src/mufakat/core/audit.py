@@ -119,4 +119,7 @@ def verify(entries: Iterable[AuditEntry] | None = None) -> VerifyResult:
         return VerifyResult(
             False, n, n + 1, f"chain ends at #{n} but the tip says #{head.last_seq}"
         )
+    # The tip also pins the last hash, so rewriting the newest entry and its hash together shows.
+    if head is not None and n and head.last_hash != prev:
+        return VerifyResult(False, n, n, "the last entry does not match the recorded chain tip")
     return VerifyResult(True, n)

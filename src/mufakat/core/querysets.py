@@ -37,6 +37,8 @@ def constraint_q(
     if not constraints:
         return Q()
     items = constraints if isinstance(constraints, list) else [constraints]
+    if any(not item for item in items):
+        return Q()  # an empty alternative matches everything
     q = Q(pk__in=[])
     for item in items:
         q |= Q(**{k: _substitute(v, user, org) for k, v in item.items()})
@@ -142,13 +144,21 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         ct = ContentType.objects.get_for_model(model)
         org = user_org(user)
         grant = Q(pk__in=[])
-        granted = False
+        granted = unconstrained = False
         for cts, actions, constraints in grants_for(user):
             if ct.pk in cts and action in actions:
                 granted = True
-                grant |= constraint_q(constraints, user, org)
+                narrowed = constraint_q(constraints, user, org)
+                # Q(pk__in=[]) | Q() is still Q(pk__in=[]) in Django (an empty Q is dropped from
+                # an OR), so an unconstrained grant has to be tracked explicitly.
+                if narrowed:
+                    grant |= narrowed
+                else:
+                    unconstrained = True
         if not granted or org is None:
             return self.none()
+        if unconstrained:
+            grant = Q()
         if action == "view":
             return self.filter(grant).filter(sharing_q(model, user))
         # Writes, sharing, exports of raw records and approvals stay inside the owner state.

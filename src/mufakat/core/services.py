@@ -12,8 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mufakat.core import audit
-from mufakat.core.choices import Action, AuditAction
-from mufakat.core.models import AIProvenance, Organisation, SharedRecord, SharingGroup, user_org
+from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution, RoleSlug
+from mufakat.core.models import (
+    AIProvenance,
+    Membership,
+    Organisation,
+    Role,
+    SharedRecord,
+    SharingGroup,
+    user_org,
+)
 from mufakat.core.querysets import has_grant
 
 R = TypeVar("R", bound=SharedRecord)
@@ -43,24 +51,50 @@ def guarded_write[R: SharedRecord](
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
     ensure_grant(actor, model, action)
+    manager = model._default_manager
     with transaction.atomic():
         if action == Action.ADD:
             if getattr(obj, "owner_org_id", None) is None:
                 obj.owner_org = org
             if getattr(obj, "created_by_id", None) is None:
                 obj.created_by = actor
-        elif not model._default_manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
-            raise OutOfScope(_("Not found."))
+            before: SharedRecord = model()
+        else:
+            stored = manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).first()  # type: ignore[attr-defined]
+            if stored is None:
+                raise OutOfScope(_("Not found."))
+            before = stored
         if mutate is not None:
             mutate(obj)
+        _check_release(actor, before, obj)
         obj.full_clean(exclude=["shared_with"])
         obj.save()
-        check = Action.VIEW if action == Action.ADD else Action.CHANGE
-        if not model._default_manager.restrict(actor, check).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        # A new record must land inside the actor's own add scope (its organisation and the
+        # grant's constraints); an edited one must stay inside the change scope.
+        if not manager.restrict(actor, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
             raise OutOfScope(
                 _("This change would put the record outside your organisation's scope.")
             )
     return obj
+
+
+def _check_release(actor: Any, before: SharedRecord, after: SharedRecord) -> None:
+    """Widening who receives a record is sharing, and approving AI output is approval: both need
+    their own grant, so an ordinary edit cannot be used to skip set_sharing/approve_ai_output."""
+    model = type(after)
+    order = DISTRIBUTION_ORDER.index
+    widened = order(after.distribution) > order(before.distribution) or (
+        after.distribution == Distribution.GROUP
+        and getattr(after, "sharing_group_id", None) != getattr(before, "sharing_group_id", None)
+    )
+    if widened and not has_grant(actor, model, Action.SHARE):
+        raise OutOfScope(_("Releasing a record beyond its current audience needs the share right."))
+    if (
+        after.ai_approved_at != before.ai_approved_at
+        or getattr(after, "ai_approved_by_id", None) != getattr(before, "ai_approved_by_id", None)
+        or (before.ai_generated and not after.ai_generated)
+    ):
+        raise OutOfScope(_("AI output is approved only through the approval step."))
 
 
 def set_sharing(
@@ -185,3 +219,78 @@ def record_export(actor: Any, model: type[models.Model], ids: list[Any], fmt: st
         object_repr=f"{len(ids)} record(s) as {fmt}",
         message=",".join(str(i) for i in ids[:200]),
     )
+
+
+# Roles an organisation admin may hand out; platform administration is granted by operators.
+ORG_ASSIGNABLE_ROLES = frozenset(
+    {
+        RoleSlug.VIEWER,
+        RoleSlug.REPORTER,
+        RoleSlug.ANALYST,
+        RoleSlug.FOCAL_POINT,
+        RoleSlug.EXERCISE_CONTROLLER,
+        RoleSlug.ORG_ADMIN,
+    }
+)
+
+
+def is_org_admin(user: Any) -> bool:
+    m = getattr(user, "membership", None) if getattr(user, "is_authenticated", False) else None
+    return bool(m and m.roles.filter(slug=RoleSlug.ORG_ADMIN).exists())
+
+
+def _admin_org(actor: Any) -> Organisation:
+    org = user_org(actor)
+    if org is None or not is_org_admin(actor):
+        raise OutOfScope(_("Not found."))
+    return org
+
+
+def set_member_roles(actor: Any, membership: Membership, roles: Iterable[Role]) -> Membership:
+    """An organisation admin changes the roles of a member of their own organisation."""
+    org = _admin_org(actor)
+    if membership.organisation_id != org.pk:
+        raise OutOfScope(_("Not found."))
+    if membership.user_id == actor.pk:
+        raise ValidationError(_("Ask another organisation admin to change your own roles."))
+    chosen = list(roles)
+    refused = sorted(r.name for r in chosen if r.slug not in ORG_ASSIGNABLE_ROLES)
+    if refused:
+        raise ValidationError(
+            _("Only platform operators grant: %(roles)s.") % {"roles": ", ".join(refused)}
+        )
+    keep = [r for r in membership.roles.all() if r.slug not in ORG_ASSIGNABLE_ROLES]
+    with transaction.atomic():
+        membership.roles.set([*keep, *chosen])
+    return membership
+
+
+def create_member(
+    actor: Any, *, username: str, email: str, password: str, roles: Iterable[Role]
+) -> Membership:
+    """An organisation admin creates an account inside their own organisation."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    org = _admin_org(actor)
+    user_model = get_user_model()
+    username = username.strip()
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("That username is taken.")})
+    candidate = user_model(username=username, email=email)
+    validate_password(password, candidate)
+    with transaction.atomic():
+        candidate.set_password(password)
+        candidate.full_clean()
+        candidate.save()
+        audit.record(
+            AuditAction.CREATE,
+            candidate,
+            actor=actor,
+            org=org,
+            after={"username": username, "email": email},
+            message="account created by organisation admin",
+        )
+        membership = Membership.objects.create(user=candidate, organisation=org)
+        set_member_roles(actor, membership, roles)
+    return membership
