@@ -1,0 +1,2 @@
+app_name = "cui"
+urlpatterns: list[object] = []
