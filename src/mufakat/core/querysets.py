@@ -142,13 +142,20 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         ct = ContentType.objects.get_for_model(model)
         org = user_org(user)
         grant = Q(pk__in=[])
-        granted = False
+        granted = unconstrained = False
         for cts, actions, constraints in grants_for(user):
             if ct.pk in cts and action in actions:
                 granted = True
-                grant |= constraint_q(constraints, user, org)
+                if not constraints:
+                    # Q(pk__in=[]) | Q() keeps the empty match, so an unconstrained grant must
+                    # be handled explicitly: it covers every object of the type.
+                    unconstrained = True
+                else:
+                    grant |= constraint_q(constraints, user, org)
         if not granted or org is None:
             return self.none()
+        if unconstrained:
+            grant = Q()
         if action == "view":
             return self.filter(grant).filter(sharing_q(model, user))
         # Writes, sharing, exports of raw records and approvals stay inside the owner state.
