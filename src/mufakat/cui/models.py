@@ -211,6 +211,9 @@ class Incident(SharedRecord):
     impact_radius_km = models.FloatField(_("impact radius (km)"), default=50.0)
     impact = models.JSONField(_("impact analysis"), default=dict, blank=True)
     affected_states = models.JSONField(_("affected states"), default=list, blank=True)
+    affected_assets = models.ManyToManyField(
+        Asset, blank=True, related_name="affecting_incidents", verbose_name=_("affected assets")
+    )
     restored_at = models.DateTimeField(_("restored at"), null=True, blank=True)
     external_ref = models.CharField(_("external reference"), max_length=200, blank=True)
 
