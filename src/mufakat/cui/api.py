@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.db.models import QuerySet
 from ninja import File, Router
+from ninja.responses import Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -50,7 +51,7 @@ def get_incident(request: HttpRequest, incident_id: int) -> Incident:
 
 
 @router.post("/incidents", response={201: IncidentOut})
-def create_incident(request: HttpRequest, payload: IncidentIn) -> tuple[int, Incident]:
+def create_incident(request: HttpRequest, payload: IncidentIn) -> Status[Incident]:
     group = None
     if payload.sharing_group_id is not None:
         group = SharingGroup.objects.filter(pk=payload.sharing_group_id).first()
@@ -61,7 +62,7 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> tuple[int, Inc
         shared_with=services.ensure_states(payload.shared_with),
         sharing_group=group,
     )
-    return 201, services.report_incident(request.user, data)
+    return Status(201, services.report_incident(request.user, data))
 
 
 @router.post("/incidents/{incident_id}/status", response=IncidentOut)
@@ -123,12 +124,12 @@ def export_incident(request: HttpRequest, incident_id: int, fmt: str) -> HttpRes
 
 
 @router.post("/import/stix", response={201: StixImportOut})
-def import_stix(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, StixImportOut]:
+def import_stix(request: HttpRequest, file: File[UploadedFile]) -> Status[StixImportOut]:
     from mufakat.core.uploads import check_upload
 
     check_upload(file, allowed={".json"})
     created = services.import_stix(request.user, file.read())
-    return 201, StixImportOut(created=[i.pk for i in created])
+    return Status(201, StixImportOut(created=[i.pk for i in created]))
 
 
 @router.get("/assets", response=list[AssetOut])

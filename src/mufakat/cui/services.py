@@ -325,6 +325,8 @@ def _stix_objects(data: bytes | str) -> list[Any]:
         raise ValidationError(_("The STIX file is not valid JSON: %s.") % exc) from None
     if not isinstance(raw, dict) or raw.get("type") != "bundle":
         raise ValidationError(_("Expected a STIX 2.1 bundle (an object with type “bundle”)."))
+    if not isinstance(raw.get("objects"), list) or not raw["objects"]:
+        raise ValidationError(_("The bundle contains no incident objects."))
     try:
         bundle = stix2.parse(raw, allow_custom=True)
     except Exception as exc:  # stix2 raises many exception types for invalid content
