@@ -41,7 +41,9 @@ def list_incidents(
     state: str = "",
     owner: str = "",
 ) -> QuerySet[Incident]:
-    f = queries.IncidentFilter(q=q, incident_type=incident_type, status=status, state=state, owner=owner)
+    f = queries.IncidentFilter(
+        q=q, incident_type=incident_type, status=status, state=state, owner=owner
+    )
     return queries.filter_incidents(queries.incidents(request.user), f)
 
 
@@ -80,19 +82,29 @@ def impact(request: HttpRequest, lat: float, lon: float, radius_km: float = 50.0
 
 
 @router.get("/incidents/{incident_id}/repair-etas", response=list[EtaOut])
-def repair_etas(request: HttpRequest, incident_id: int, speed_knots: float | None = None) -> list[EtaOut]:
+def repair_etas(
+    request: HttpRequest, incident_id: int, speed_knots: float | None = None
+) -> list[EtaOut]:
     inc = queries.incident(request.user, incident_id)
     if speed_knots is not None and not 0 < speed_knots <= 40:
         raise ValidationError({"speed_knots": "Speed must be between 0 and 40 knots."})
     return [
-        EtaOut(ship=e.ship.name, home_port=e.ship.home_port, distance_nm=e.distance_nm, hours=e.hours, error=e.error)
+        EtaOut(
+            ship=e.ship.name,
+            home_port=e.ship.home_port,
+            distance_nm=e.distance_nm,
+            hours=e.hours,
+            error=e.error,
+        )
         for e in queries.repair_etas(inc, speed_knots)
     ]
 
 
 def export_response(user: Any, fmt: str, incidents: list[Incident]) -> HttpResponse:
     if fmt not in exports.FORMATS:
-        raise ValidationError({"format": f"Unknown format {fmt!r}; use one of {', '.join(exports.FORMATS)}."})
+        raise ValidationError(
+            {"format": f"Unknown format {fmt!r}; use one of {', '.join(exports.FORMATS)}."}
+        )
     ctype, ext = exports.FORMATS[fmt]
     body = exports.render(fmt, incidents)
     record_export(user, Incident, [i.pk for i in incidents], fmt)
@@ -112,7 +124,9 @@ def export_incidents(
     owner: str = "",
 ) -> HttpResponse:
     """A filtered set, limited to what the caller may export (sharing and TLP apply)."""
-    f = queries.IncidentFilter(q=q, incident_type=incident_type, status=status, state=state, owner=owner)
+    f = queries.IncidentFilter(
+        q=q, incident_type=incident_type, status=status, state=state, owner=owner
+    )
     qs = queries.filter_incidents(queries.incidents(request.user, "export"), f)
     return export_response(request.user, fmt, list(qs[:1000]))
 

@@ -19,35 +19,99 @@ from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Sta
 
 # Home ports of cable ships that work the region; positions are the ports, not live tracks.
 SHIPS: list[dict[str, Any]] = [
-    {"name": "CS Asean Explorer", "operator": "ASEAN Cableship Pte Ltd", "home_port": "Singapore",
-     "lat": 1.264, "lon": 103.84, "speed_knots": 12.0},
-    {"name": "CS Asean Restorer", "operator": "ASEAN Cableship Pte Ltd", "home_port": "Batangas, Philippines",
-     "lat": 13.75, "lon": 121.04, "speed_knots": 12.0},
-    {"name": "CS Recorder", "operator": "Global Marine (SEAIOCMA zone)", "home_port": "Batam, Indonesia",
-     "lat": 1.16, "lon": 104.0, "speed_knots": 11.0},
-    {"name": "Repair vessel Songkhla", "operator": "Demo operator", "home_port": "Songkhla, Thailand",
-     "lat": 7.21, "lon": 100.6, "speed_knots": 10.0},
+    {
+        "name": "CS Asean Explorer",
+        "operator": "ASEAN Cableship Pte Ltd",
+        "home_port": "Singapore",
+        "lat": 1.264,
+        "lon": 103.84,
+        "speed_knots": 12.0,
+    },
+    {
+        "name": "CS Asean Restorer",
+        "operator": "ASEAN Cableship Pte Ltd",
+        "home_port": "Batangas, Philippines",
+        "lat": 13.75,
+        "lon": 121.04,
+        "speed_knots": 12.0,
+    },
+    {
+        "name": "CS Recorder",
+        "operator": "Global Marine (SEAIOCMA zone)",
+        "home_port": "Batam, Indonesia",
+        "lat": 1.16,
+        "lon": 104.0,
+        "speed_knots": 11.0,
+    },
+    {
+        "name": "Repair vessel Songkhla",
+        "operator": "Demo operator",
+        "home_port": "Songkhla, Thailand",
+        "lat": 7.21,
+        "lon": 100.6,
+        "speed_knots": 10.0,
+    },
 ]
 
 # (reporting state, username, title, type, lat, lon, severity, status, days ago, distribution, tlp, description)
 INCIDENTS: list[tuple[str, str, str, str, float, float, int, str, int, str, str, str]] = [
-    ("SG", "sg-analyst", "Anchor strike near the eastern Singapore Strait",
-     IncidentType.ANCHOR, 1.22, 104.08, Severity.SERIOUS, Status.UNDER_REPAIR, 12,
-     Distribution.ASEAN, TLP.GREEN,
-     "Loss of light on one fibre pair; a merchant vessel was anchored nearby in bad weather. "
-     "Treated as an accident pending survey."),
-    ("ID", "id-analyst", "Fishing gear damage off Bangka",
-     IncidentType.FISHING, -1.9, 106.6, Severity.MODERATE, Status.RESTORED, 40,
-     Distribution.GROUP, TLP.AMBER,
-     "Shunt fault traced by OTDR; trawl marks reported by the repair crew."),
-    ("PH", "ph-analyst", "Fault on a Luzon Strait segment after earthquake",
-     IncidentType.NATURAL, 19.6, 120.9, Severity.SERIOUS, Status.CONFIRMED, 5,
-     Distribution.ASEAN_PLUS, TLP.GREEN,
-     "Fault coincides with seismic activity; submarine landslide suspected."),
-    ("VN", "vn-analyst", "Power feed fault in the South China Sea",
-     IncidentType.FAULT, 10.3, 109.5, Severity.LOW, Status.REPORTED, 2,
-     Distribution.ORGANISATION, TLP.AMBER,
-     "Power feed equipment alarm; no traffic loss yet."),
+    (
+        "SG",
+        "sg-analyst",
+        "Anchor strike near the eastern Singapore Strait",
+        IncidentType.ANCHOR,
+        1.22,
+        104.08,
+        Severity.SERIOUS,
+        Status.UNDER_REPAIR,
+        12,
+        Distribution.ASEAN,
+        TLP.GREEN,
+        "Loss of light on one fibre pair; a merchant vessel was anchored nearby in bad weather. "
+        "Treated as an accident pending survey.",
+    ),
+    (
+        "ID",
+        "id-analyst",
+        "Fishing gear damage off Bangka",
+        IncidentType.FISHING,
+        -1.9,
+        106.6,
+        Severity.MODERATE,
+        Status.RESTORED,
+        40,
+        Distribution.GROUP,
+        TLP.AMBER,
+        "Shunt fault traced by OTDR; trawl marks reported by the repair crew.",
+    ),
+    (
+        "PH",
+        "ph-analyst",
+        "Fault on a Luzon Strait segment after earthquake",
+        IncidentType.NATURAL,
+        19.6,
+        120.9,
+        Severity.SERIOUS,
+        Status.CONFIRMED,
+        5,
+        Distribution.ASEAN_PLUS,
+        TLP.GREEN,
+        "Fault coincides with seismic activity; submarine landslide suspected.",
+    ),
+    (
+        "VN",
+        "vn-analyst",
+        "Power feed fault in the South China Sea",
+        IncidentType.FAULT,
+        10.3,
+        109.5,
+        Severity.LOW,
+        Status.REPORTED,
+        2,
+        Distribution.ORGANISATION,
+        TLP.AMBER,
+        "Power feed equipment alarm; no traffic loss yet.",
+    ),
 ]
 
 
@@ -69,7 +133,11 @@ def load_demo(console: Console | None = None) -> None:
             progress.advance(t)
             user = users.filter(username=username).first()
             org = Organisation.objects.filter(code=code).first()
-            if user is None or org is None or Incident.objects.filter(owner_org=org, title=title).exists():
+            if (
+                user is None
+                or org is None
+                or Incident.objects.filter(owner_org=org, title=title).exists()
+            ):
                 continue
             if dist == Distribution.GROUP and group is None:
                 dist = Distribution.ORGANISATION
@@ -77,15 +145,27 @@ def load_demo(console: Console | None = None) -> None:
                 inc = services.report_incident(
                     user,
                     services.IncidentInput(
-                        title=title, incident_type=itype, occurred_at=now - timedelta(days=days),
-                        lat=lat, lon=lon, severity=sev, description=desc, distribution=dist, tlp=tlp,
+                        title=title,
+                        incident_type=itype,
+                        occurred_at=now - timedelta(days=days),
+                        lat=lat,
+                        lon=lon,
+                        severity=sev,
+                        description=desc,
+                        distribution=dist,
+                        tlp=tlp,
                         sharing_group=group if dist == Distribution.GROUP else None,
                     ),
                 )
-                path = [Status.CONFIRMED, Status.REPAIR_PLANNED, Status.UNDER_REPAIR, Status.RESTORED]
+                path = [
+                    Status.CONFIRMED,
+                    Status.REPAIR_PLANNED,
+                    Status.UNDER_REPAIR,
+                    Status.RESTORED,
+                ]
                 for step in path[: path.index(status) + 1] if status in path else []:
                     services.change_status(user, inc, step, "")
                 if status == Status.RESTORED:
-                    Incident.objects.filter(pk=inc.pk).update(restored_at=inc.occurred_at + timedelta(days=9))
-
-
+                    Incident.objects.filter(pk=inc.pk).update(
+                        restored_at=inc.occurred_at + timedelta(days=9)
+                    )

@@ -53,7 +53,11 @@ def _sid(kind: str, key: str) -> str:
 
 
 def incident_colour(incident: Incident) -> str:
-    return "#6b7280" if incident.status in STATUS_DONE else SEVERITY_COLOURS.get(incident.severity, "#b42318")
+    return (
+        "#6b7280"
+        if incident.status in STATUS_DONE
+        else SEVERITY_COLOURS.get(incident.severity, "#b42318")
+    )
 
 
 def stix_bundle(incidents: Iterable[Incident]) -> stix2.Bundle:
@@ -116,7 +120,9 @@ def stix_bundle(incidents: Iterable[Incident]) -> stix2.Bundle:
                 created="2022-11-11T00:00:00.000Z",
                 modified="2022-11-11T00:00:00.000Z",
                 name=a["name"],
-                infrastructure_types=["undersea-cable" if a["kind"] == AssetKind.CABLE else "undersea-" + a["kind"]],
+                infrastructure_types=[
+                    "undersea-cable" if a["kind"] == AssetKind.CABLE else "undersea-" + a["kind"]
+                ],
                 allow_custom=True,
             )
             objects[infra.id] = infra
@@ -165,9 +171,19 @@ def misp_event(inc: Incident) -> dict[str, Any]:
             "Orgc": {"name": inc.owner_org.name},
             "Tag": [{"name": tlp_tag}, {"name": f'mufakat:incident-type="{inc.incident_type}"'}],
             "Attribute": [
-                {"type": "text", "category": "Other", "value": inc.description or inc.title, "to_ids": False},
+                {
+                    "type": "text",
+                    "category": "Other",
+                    "value": inc.description or inc.title,
+                    "to_ids": False,
+                },
                 *(
-                    {"type": "text", "category": "Other", "value": f"affected-state:{s}", "to_ids": False}
+                    {
+                        "type": "text",
+                        "category": "Other",
+                        "value": f"affected-state:{s}",
+                        "to_ids": False,
+                    }
                     for s in inc.affected_states
                 ),
             ],

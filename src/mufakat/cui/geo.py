@@ -76,7 +76,9 @@ def lines_of(geometry: Any, where: str = "geometry") -> list[list[tuple[float, f
     return [_line(c, f"{where}, line {i}") for i, c in enumerate(coords)]
 
 
-def segments_of(lines: list[list[tuple[float, float]]]) -> Iterator[tuple[float, float, float, float]]:
+def segments_of(
+    lines: list[list[tuple[float, float]]],
+) -> Iterator[tuple[float, float, float, float]]:
     """Two-point pieces (lon1, lat1, lon2, lat2); zero-length pieces are dropped."""
     for line in lines:
         for (x1, y1), (x2, y2) in zip(line, line[1:], strict=False):
@@ -153,7 +155,9 @@ def parse_geojson(text: str | bytes, what: str = "GeoJSON") -> list[Feature]:
         if not isinstance(props, dict):
             raise GeoError(f"{what}, feature {i}: properties must be an object.")
         name = str(props.get("name") or props.get("id") or f"feature {i + 1}")[:200]
-        out.append(Feature(name, props, lines_of(f.get("geometry"), f"{what}, feature {i} ({name})")))
+        out.append(
+            Feature(name, props, lines_of(f.get("geometry"), f"{what}, feature {i} ({name})"))
+        )
     return out
 
 
@@ -187,7 +191,9 @@ def parse_kml(text: str | bytes, what: str = "KML") -> list[Feature]:
     for i, pm in enumerate(root.iter(f"{ns}Placemark")):
         name = (pm.findtext(f"{ns}name") or f"placemark {i + 1}").strip()[:200]
         where = f"{what}, placemark {i} ({name})"
-        lines = [_kml_coords(ls.findtext(f"{ns}coordinates"), where) for ls in pm.iter(f"{ns}LineString")]
+        lines = [
+            _kml_coords(ls.findtext(f"{ns}coordinates"), where) for ls in pm.iter(f"{ns}LineString")
+        ]
         if lines:
             desc = (pm.findtext(f"{ns}description") or "").strip()
             out.append(Feature(name, {"name": name, "description": desc}, lines))

@@ -68,9 +68,7 @@ class SegmentIndex:
             version=version,
         )
 
-    def nearby(
-        self, lat: float, lon: float, radius_km: float
-    ) -> list[tuple[int, float, int]]:
+    def nearby(self, lat: float, lon: float, radius_km: float) -> list[tuple[int, float, int]]:
         """(asset id, distance km, nearest segment id) within the radius, nearest first."""
         k = max(math.cos(math.radians(lat)), 0.01)
         dlat = radius_km / KM_PER_DEG * 1.01
@@ -101,7 +99,9 @@ class SegmentIndex:
         out.sort(key=lambda r: (r[1], r[0]))
         return out
 
-    def analyse(self, lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM) -> dict[str, Any]:
+    def analyse(
+        self, lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM
+    ) -> dict[str, Any]:
         hits = self.nearby(lat, lon, radius_km)
         assets = []
         affected_cables: set[int] = set()
@@ -160,7 +160,9 @@ def load_index() -> SegmentIndex:
             for a in Asset.objects.values("pk", "name", "kind", "states")
         }
         rows = list(
-            Segment.objects.order_by("pk").values_list("pk", "asset_id", "lon1", "lat1", "lon2", "lat2")
+            Segment.objects.order_by("pk").values_list(
+                "pk", "asset_id", "lon1", "lat1", "lon2", "lat2"
+            )
         )
         _index = SegmentIndex.build(rows, assets, version)
         return _index

@@ -68,8 +68,12 @@ def _digest(values: dict[str, Any]) -> str:
 
 
 def _upsert_asset(
-    source: str, external_id: str, values: dict[str, Any], lines: list[list[tuple[float, float]]],
-    report: ImportReport, landing_points: list[LandingPoint] | None = None,
+    source: str,
+    external_id: str,
+    values: dict[str, Any],
+    lines: list[list[tuple[float, float]]],
+    report: ImportReport,
+    landing_points: list[LandingPoint] | None = None,
 ) -> Asset:
     digest = _digest({**values, "lp": sorted(lp.external_id for lp in landing_points or [])})
     asset = Asset.objects.filter(source=source, external_id=external_id).first()
@@ -134,7 +138,9 @@ def import_cables(directory: Path, progress: Progress | None = None) -> ImportRe
         cid = str(props.get("id") or "")
         if not cid:
             raise GeoError(f"cable-geo.json, feature {i}: no cable id.")
-        routes.setdefault(cid, []).extend(lines_of(f.get("geometry"), f"cable-geo.json, feature {i} ({cid})"))
+        routes.setdefault(cid, []).extend(
+            lines_of(f.get("geometry"), f"cable-geo.json, feature {i} ({cid})")
+        )
         colours[cid] = str(props.get("color") or "")[:7]
     positions: dict[str, tuple[float, float]] = {}
     for i, f in enumerate(lp_geo["features"]):
@@ -182,7 +188,11 @@ def import_cables(directory: Path, progress: Progress | None = None) -> ImportRe
                 if progress:
                     progress("cables", n, total)
                 continue
-            points = [lps[str(lp["id"])] for lp in c.get("landing_points") or [] if str(lp.get("id")) in lps]
+            points = [
+                lps[str(lp["id"])]
+                for lp in c.get("landing_points") or []
+                if str(lp.get("id")) in lps
+            ]
             values = {
                 "kind": AssetKind.CABLE,
                 "name": str(c.get("name") or cid)[:200],
@@ -194,7 +204,11 @@ def import_cables(directory: Path, progress: Progress | None = None) -> ImportRe
                 "url": str(c.get("url") or "")[:300],
                 "states": sorted({p.country for p in points if p.country}),
                 "geometry": Feature(cid, {}, lines).geometry,
-                "properties": {"rfs": c.get("rfs"), "notes": c.get("notes"), "length": c.get("length")},
+                "properties": {
+                    "rfs": c.get("rfs"),
+                    "notes": c.get("notes"),
+                    "length": c.get("length"),
+                },
                 "colour": colours.get(cid, ""),
             }
             _upsert_asset(AssetSource.TELEGEOGRAPHY, cid, values, lines, report, points)
@@ -245,15 +259,23 @@ def import_pipelines(path: Path, progress: Progress | None = None) -> ImportRepo
 
 def import_upload(data: bytes, filename: str, org: Any) -> ImportReport:
     """A member organisation's own GeoJSON/KML route layer; features keyed by name per org."""
-    features = parse_kml(data, filename) if filename.lower().endswith(".kml") else parse_geojson(data, filename)
+    features = (
+        parse_kml(data, filename)
+        if filename.lower().endswith(".kml")
+        else parse_geojson(data, filename)
+    )
     report = ImportReport()
     with transaction.atomic():
         for f in features:
             kind = str(f.properties.get("kind") or AssetKind.OTHER)
             if kind not in AssetKind.values:
-                raise GeoError(f"{filename}, {f.name}: unknown kind {kind!r} (use cable, pipeline or other).")
+                raise GeoError(
+                    f"{filename}, {f.name}: unknown kind {kind!r} (use cable, pipeline or other)."
+                )
             raw_states = f.properties.get("states") or []
-            states = sorted({str(s).upper() for s in raw_states}) if isinstance(raw_states, list) else []
+            states = (
+                sorted({str(s).upper() for s in raw_states}) if isinstance(raw_states, list) else []
+            )
             if any(len(s) != 2 or not s.isalpha() for s in states):
                 raise GeoError(f"{filename}, {f.name}: states must be ISO alpha-2 codes.")
             values = {
@@ -263,7 +285,11 @@ def import_upload(data: bytes, filename: str, org: Any) -> ImportReport:
                 "length_km": round(line_length_km(f.lines), 1),
                 "states": states,
                 "geometry": f.geometry,
-                "properties": {k: v for k, v in f.properties.items() if isinstance(v, str | int | float | bool | None)},
+                "properties": {
+                    k: v
+                    for k, v in f.properties.items()
+                    if isinstance(v, str | int | float | bool | None)
+                },
                 "uploaded_by_org": org,
             }
             ext_id = f"{org.code}:{slugify(f.name)[:140] or 'route'}"

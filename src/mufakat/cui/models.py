@@ -64,7 +64,9 @@ class Asset(models.Model):
     name = models.CharField(_("name"), max_length=200, db_index=True)
     owners = models.TextField(_("owners"), blank=True)
     suppliers = models.TextField(_("suppliers"), blank=True)
-    rfs_year = models.PositiveSmallIntegerField(_("ready for service (year)"), null=True, blank=True)
+    rfs_year = models.PositiveSmallIntegerField(
+        _("ready for service (year)"), null=True, blank=True
+    )
     is_planned = models.BooleanField(_("planned"), default=False)
     length_km = models.FloatField(_("length (km)"), null=True, blank=True)
     url = models.CharField(_("web site"), max_length=300, blank=True)
@@ -341,4 +343,3 @@ class RepairShip(models.Model):
 
     def __str__(self) -> str:
         return self.name
-

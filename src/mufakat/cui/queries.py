@@ -63,7 +63,16 @@ def filter_incidents(qs: QuerySet[Incident], f: IncidentFilter) -> QuerySet[Inci
 
 def dashboard(user: Any) -> dict[str, Any]:
     """Regional figures over the incidents this user may see (nothing else is counted)."""
-    rows = list(incidents(user).values("incident_type", "affected_states", "owner_org__code", "occurred_at", "restored_at", "status"))
+    rows = list(
+        incidents(user).values(
+            "incident_type",
+            "affected_states",
+            "owner_org__code",
+            "occurred_at",
+            "restored_at",
+            "status",
+        )
+    )
     by_type = Counter(r["incident_type"] for r in rows)
     by_state: Counter[str] = Counter()
     for r in rows:
@@ -98,7 +107,11 @@ def assets(kind: str = "", q: str = "") -> QuerySet[Asset]:
 def asset(pk: Any) -> Asset:
     from django.http import Http404
 
-    obj = Asset.objects.filter(pk=pk).prefetch_related("landing_points").first() if str(pk).isdigit() else None
+    obj = (
+        Asset.objects.filter(pk=pk).prefetch_related("landing_points").first()
+        if str(pk).isdigit()
+        else None
+    )
     if obj is None:
         raise Http404
     return obj
@@ -106,7 +119,9 @@ def asset(pk: Any) -> Asset:
 
 def redundancy(a: Asset) -> dict[str, list[Asset]]:
     """Other cables landing in each state this asset serves."""
-    others = Asset.objects.filter(kind=AssetKind.CABLE).exclude(pk=a.pk).only("pk", "name", "states")
+    others = (
+        Asset.objects.filter(kind=AssetKind.CABLE).exclude(pk=a.pk).only("pk", "name", "states")
+    )
     by_state: dict[str, list[Asset]] = {s: [] for s in a.states}
     for o in others:
         for s in o.states:
@@ -124,7 +139,9 @@ class Eta:
     error: str = ""
 
 
-def repair_etas(inc: Incident, speed_knots: float | None = None, start: datetime | None = None) -> list[Eta]:
+def repair_etas(
+    inc: Incident, speed_knots: float | None = None, start: datetime | None = None
+) -> list[Eta]:
     """Sea-lane distance (searoute's offline network) and time from each ship at its speed."""
     out = []
     for ship in RepairShip.objects.all():

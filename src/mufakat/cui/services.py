@@ -100,10 +100,13 @@ def _resolve_position(data: IncidentInput) -> tuple[float, float, Asset | None, 
 def _check_sharing(actor: Any, data: IncidentInput) -> None:
     if data.distribution == Distribution.NAMED and not data.shared_with:
         raise ValidationError({"shared_with": _("Name at least one organisation to release to.")})
-    if data.sharing_group is not None and not core_queries.sharing_groups_for(actor).filter(
-        pk=data.sharing_group.pk
-    ).exists():
-        raise ValidationError({"sharing_group": _("Your organisation is not in that sharing group.")})
+    if (
+        data.sharing_group is not None
+        and not core_queries.sharing_groups_for(actor).filter(pk=data.sharing_group.pk).exists()
+    ):
+        raise ValidationError(
+            {"sharing_group": _("Your organisation is not in that sharing group.")}
+        )
 
 
 def apply_impact(incident: Incident) -> dict[str, Any]:
@@ -119,7 +122,10 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
         raise ValidationError({"title": _("Give the incident a short title.")})
     if not 0 < data.impact_radius_km <= MAX_RADIUS_KM:
         raise ValidationError(
-            {"impact_radius_km": _("The impact radius must be between 0 and %s km.") % MAX_RADIUS_KM}
+            {
+                "impact_radius_km": _("The impact radius must be between 0 and %s km.")
+                % MAX_RADIUS_KM
+            }
         )
     lat, lon, asset, segment = _resolve_position(data)
     _check_sharing(actor, data)
@@ -174,7 +180,9 @@ def alert_recipients(incident: Incident) -> list[Any]:
     ).select_related("user")
     users = list(focal)
     for s in subs:
-        if s.kind == SubscriptionKind.AREA and not subscription_covers(s, incident.lat, incident.lon):
+        if s.kind == SubscriptionKind.AREA and not subscription_covers(
+            s, incident.lat, incident.lon
+        ):
             continue
         users.append(s.user)
     return users
@@ -191,7 +199,9 @@ def subscription_covers(s: Subscription, lat: float, lon: float) -> bool:
 def send_alerts(incident: Incident, headline: str) -> int:
     """notify() releases each alert only to recipients allowed to see the incident."""
     states = ", ".join(incident.affected_states) or _("none identified")
-    body = _("%(type)s, severity %(sev)s, status %(status)s. Assets within %(r)g km: %(n)d. States served: %(states)s.") % {
+    body = _(
+        "%(type)s, severity %(sev)s, status %(status)s. Assets within %(r)g km: %(n)d. States served: %(states)s."
+    ) % {
         "type": incident.get_incident_type_display(),
         "sev": incident.severity,
         "status": incident.get_status_display(),
@@ -218,8 +228,10 @@ def change_status(actor: Any, incident: Incident, status: str, note: str = "") -
     if status not in TRANSITIONS[previous]:
         allowed = ", ".join(str(Status(s).label) for s in incident.allowed_next()) or _("none")
         raise ValidationError(
-            {"status": _("Cannot go from %(a)s to %(b)s (allowed: %(allowed)s).") % {
-                "a": Status(previous).label, "b": Status(status).label, "allowed": allowed}}
+            {
+                "status": _("Cannot go from %(a)s to %(b)s (allowed: %(allowed)s).")
+                % {"a": Status(previous).label, "b": Status(status).label, "allowed": allowed}
+            }
         )
 
     def mutate(obj: Incident) -> None:
@@ -359,10 +371,17 @@ def import_stix(actor: Any, data: bytes | str) -> list[Incident]:
             loc = located.get(inc["id"])
             if loc is None or "latitude" not in loc or "longitude" not in loc:
                 raise ValidationError(
-                    _("Incident %s has no location with latitude/longitude (located-at relationship).") % inc["id"]
+                    _(
+                        "Incident %s has no location with latitude/longitude (located-at relationship)."
+                    )
+                    % inc["id"]
                 )
             tlp = next(
-                (TLP_BY_MARKING[m] for m in inc.get("object_marking_refs", []) if m in TLP_BY_MARKING),
+                (
+                    TLP_BY_MARKING[m]
+                    for m in inc.get("object_marking_refs", [])
+                    if m in TLP_BY_MARKING
+                ),
                 TLP.AMBER,
             )
             itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
@@ -397,5 +416,7 @@ def ensure_states(codes: Iterable[str]) -> list[Organisation]:
     orgs = list(Organisation.objects.filter(code__in=codes))
     unknown = codes - {o.code for o in orgs}
     if unknown:
-        raise ValidationError({"shared_with": _("Unknown organisation codes: %s") % ", ".join(sorted(unknown))})
+        raise ValidationError(
+            {"shared_with": _("Unknown organisation codes: %s") % ", ".join(sorted(unknown))}
+        )
     return orgs

@@ -29,7 +29,15 @@ from mufakat.cui.forms import (
     UpdateForm,
     UploadForm,
 )
-from mufakat.cui.models import ATTRIBUTION, Asset, AssetKind, AssetSource, IncidentAttachment, LandingPoint, Status
+from mufakat.cui.models import (
+    ATTRIBUTION,
+    Asset,
+    AssetKind,
+    AssetSource,
+    IncidentAttachment,
+    LandingPoint,
+    Status,
+)
 
 CABLE_ATTRIBUTION = ATTRIBUTION[AssetSource.TELEGEOGRAPHY]
 PIPELINE_ATTRIBUTION = ATTRIBUTION[AssetSource.GEM]
@@ -79,7 +87,10 @@ def can_report(user: Any) -> bool:
 def _asset_collection(kind: str) -> dict[str, Any]:
     from mufakat.cui.exports import asset_feature
 
-    return {"type": "FeatureCollection", "features": [asset_feature(a) for a in Asset.objects.filter(kind=kind)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [asset_feature(a) for a in Asset.objects.filter(kind=kind)],
+    }
 
 
 @login_required
@@ -119,8 +130,13 @@ def _filter_from(request: HttpRequest) -> tuple[IncidentFilterForm, queries.Inci
     if form.is_valid():
         d = form.cleaned_data
         f = queries.IncidentFilter(
-            q=d.get("q") or "", incident_type=d.get("incident_type") or "", status=d.get("status") or "",
-            severity=d.get("severity"), state=d.get("state") or "", since=d.get("since"), until=d.get("until"),
+            q=d.get("q") or "",
+            incident_type=d.get("incident_type") or "",
+            status=d.get("status") or "",
+            severity=d.get("severity"),
+            state=d.get("state") or "",
+            since=d.get("since"),
+            until=d.get("until"),
         )
     return form, f
 
@@ -149,10 +165,15 @@ def incident_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Incident %(ref)s filed; %(n)d state(s) alerted where sharing allows.") % {
-                "ref": inc.reference, "n": len(inc.affected_states)})
+            messages.success(
+                request,
+                _("Incident %(ref)s filed; %(n)d state(s) alerted where sharing allows.")
+                % {"ref": inc.reference, "n": len(inc.affected_states)},
+            )
             return redirect("cui:incident", pk=inc.pk)
-    return render(request, "cui/incident_form.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "cui/incident_form.html", {"form": form}, status=422 if form.errors else 200
+    )
 
 
 @login_required
@@ -180,11 +201,13 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "etas": queries.repair_etas(inc, speed_kn, inc.occurred_at),
         "speed": speed_kn,
         "formats": list(exports.FORMATS),
-        "map_json": json.dumps({
-            "incident": exports.incident_feature(inc),
-            "radius_km": inc.impact_radius_km,
-            "assets": [exports.asset_feature(a) for a in inc.affected_assets.all()],
-        }),
+        "map_json": json.dumps(
+            {
+                "incident": exports.incident_feature(inc),
+                "radius_km": inc.impact_radius_km,
+                "assets": [exports.asset_feature(a) for a in inc.affected_assets.all()],
+            }
+        ),
         "cable_attribution": CABLE_ATTRIBUTION,
     }
     return render(request, "cui/incident_detail.html", ctx)
@@ -199,7 +222,9 @@ def incident_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a valid status."))
     else:
         try:
-            services.change_status(request.user, inc, form.cleaned_data["status"], form.cleaned_data["note"])
+            services.change_status(
+                request.user, inc, form.cleaned_data["status"], form.cleaned_data["note"]
+            )
             messages.success(request, _("Status changed."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -283,16 +308,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def asset_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "")
-    page = Paginator(queries.assets(kind if kind in AssetKind.values else "", q), 50).get_page(request.GET.get("page"))
+    page = Paginator(queries.assets(kind if kind in AssetKind.values else "", q), 50).get_page(
+        request.GET.get("page")
+    )
     template = "cui/asset_list.html#table" if _partial(request) else "cui/asset_list.html"
-    return render(request, template, {"page": page, "kind": kind, "q": q, "kinds": AssetKind.choices,
-                                      "query": f"kind={kind}&q={q}"})
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "kind": kind,
+            "q": q,
+            "kinds": AssetKind.choices,
+            "query": f"kind={kind}&q={q}",
+        },
+    )
 
 
 @login_required
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = queries.asset(pk)
-    history = queries.filter_incidents(queries.incidents(request.user), queries.IncidentFilter(asset_id=a.pk))
+    history = queries.filter_incidents(
+        queries.incidents(request.user), queries.IncidentFilter(asset_id=a.pk)
+    )
     return render(
         request,
         "cui/asset_detail.html",
@@ -319,34 +357,62 @@ def upload(request: HttpRequest) -> HttpResponse:
 
                 check_upload(f, allowed={".json"})
                 created = services.import_stix(request.user, f.read())
-                messages.success(request, _("%d incident(s) imported, shared with your organisation only.") % len(created))
+                messages.success(
+                    request,
+                    _("%d incident(s) imported, shared with your organisation only.")
+                    % len(created),
+                )
                 return redirect("cui:incidents")
             result = services.upload_assets(request.user, f).as_dict()
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
-    return render(request, "cui/upload.html", {"form": form, "result": result}, status=422 if form.errors else 200)
+    return render(
+        request,
+        "cui/upload.html",
+        {"form": form, "result": result},
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
 def subscriptions(request: HttpRequest) -> HttpResponse:
-    form = SubscriptionForm(request.POST or None, initial={k: request.GET[k] for k in ("kind", "asset") if k in request.GET})
+    form = SubscriptionForm(
+        request.POST or None,
+        initial={k: request.GET[k] for k in ("kind", "asset") if k in request.GET},
+    )
     if request.method == "POST":
         if "delete" in request.POST:
-            services.unsubscribe(request.user, int(request.POST["delete"]) if request.POST["delete"].isdigit() else 0)
+            services.unsubscribe(
+                request.user, int(request.POST["delete"]) if request.POST["delete"].isdigit() else 0
+            )
             return redirect("cui:subscriptions")
         if form.is_valid():
             d = form.cleaned_data
-            point = (d["lat"], d["lon"]) if d.get("lat") is not None and d.get("lon") is not None else None
+            point = (
+                (d["lat"], d["lon"])
+                if d.get("lat") is not None and d.get("lon") is not None
+                else None
+            )
             try:
                 services.subscribe(
-                    request.user, kind=d["kind"], asset_id=d["asset"].pk if d.get("asset") else None,
-                    state=d.get("state") or "", bbox=d.get("bbox"), point=point, radius_km=d.get("radius_km"),
+                    request.user,
+                    kind=d["kind"],
+                    asset_id=d["asset"].pk if d.get("asset") else None,
+                    state=d.get("state") or "",
+                    bbox=d.get("bbox"),
+                    point=point,
+                    radius_km=d.get("radius_km"),
                 )
                 messages.success(request, _("Subscription saved."))
                 return redirect("cui:subscriptions")
             except ValidationError as exc:
                 _form_errors(form, exc)
     subs = request.user.cui_subscriptions.select_related("asset")  # type: ignore[union-attr]
-    return render(request, "cui/subscriptions.html", {"form": form, "subs": subs}, status=422 if form.errors else 200)
+    return render(
+        request,
+        "cui/subscriptions.html",
+        {"form": form, "subs": subs},
+        status=422 if form.errors else 200,
+    )

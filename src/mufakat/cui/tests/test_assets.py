@@ -82,7 +82,9 @@ def test_index_of_nothing_is_empty() -> None:
 def test_cli_impact_json(assets: None) -> None:
     from mufakat.cui.cli import app
 
-    res = CliRunner().invoke(app, ["impact", "--lat", "1.2", "--lon", "104.0", "--radius-km", "20", "--json"])
+    res = CliRunner().invoke(
+        app, ["impact", "--lat", "1.2", "--lon", "104.0", "--radius-km", "20", "--json"]
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert set(data) == {"assets", "affected_states"}
@@ -131,8 +133,14 @@ def test_bad_geometry_imports_nothing(db: Any, tmp_path: Path) -> None:
     [
         (b"{not json", "not valid JSON"),
         (b'{"type": "Point", "coordinates": [1, 2]}', "FeatureCollection"),
-        (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}', "expected a LineString"),
-        (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[1, 95], [2, 2]]}}]}', "latitude 95.0 is out of range"),
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}',
+            "expected a LineString",
+        ),
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[1, 95], [2, 2]]}}]}',
+            "latitude 95.0 is out of range",
+        ),
     ],
 )
 def test_upload_geojson_errors(db: Any, payload: bytes, message: str) -> None:
@@ -171,8 +179,10 @@ def test_kml_refuses_entities_and_bad_xml() -> None:
         parse_kml(b'<kml xmlns="http://www.opengis.net/kml/2.2"></kml>')
 
 
-@pytest.mark.skipif(not (SHARED / "submarine-cables" / "cables.json").is_file(),
-                    reason="../shared/data (full TeleGeography set) is not present in this checkout")
+@pytest.mark.skipif(
+    not (SHARED / "submarine-cables" / "cables.json").is_file(),
+    reason="../shared/data (full TeleGeography set) is not present in this checkout",
+)
 def test_full_shared_cable_set(assets: None) -> None:
     report = importers.import_cables(SHARED / "submarine-cables")
     assert report.assets.unchanged == 95  # the shipped subset is the same snapshot

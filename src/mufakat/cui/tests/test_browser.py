@@ -43,13 +43,19 @@ def test_report_from_map(live_server: Any, page: Any, assets: None, people: dict
     states = page.inner_text("#affected-states")
     assert "SG" in states and "MY" in states
     inc = Incident.objects.get(title="Anchor strike reported from the map")
-    got = set(Notification.objects.filter(object_id=str(inc.pk)).values_list("recipient__username", flat=True))
+    got = set(
+        Notification.objects.filter(object_id=str(inc.pk)).values_list(
+            "recipient__username", flat=True
+        )
+    )
     assert {"t-sg-fp", "t-my-fp", "t-id-fp"} <= got
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_form_errors_are_shown(live_server: Any, page: Any, assets: None, people: dict[str, Any]) -> None:
+def test_form_errors_are_shown(
+    live_server: Any, page: Any, assets: None, people: dict[str, Any]
+) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "t-sg-rep")
     page.fill("input[name=password]", "cui-test-password-1")

@@ -45,10 +45,13 @@ def client_for(user: Any) -> Client:
 def group_only(assets: None, people: dict[str, Any]) -> Incident:
     """SG → sharing group {SG, MY, ID}: TLP:AMBER. VN and PH are outside."""
     group = create_sharing_group(
-        people["sg_reporter"], name="Straits watch",
+        people["sg_reporter"],
+        name="Straits watch",
         members=Organisation.objects.filter(code__in=["MY", "ID"]),
     )
-    return report(people["sg_reporter"], distribution=Distribution.GROUP, tlp=TLP.AMBER, sharing_group=group)
+    return report(
+        people["sg_reporter"], distribution=Distribution.GROUP, tlp=TLP.AMBER, sharing_group=group
+    )
 
 
 def test_report_computes_impact_and_updates(group_only: Incident) -> None:
@@ -59,8 +62,14 @@ def test_report_computes_impact_and_updates(group_only: Incident) -> None:
     assert inc.updates.get().status_to == Status.REPORTED
 
 
-def test_alerts_reach_focal_points_inside_distribution_only(group_only: Incident, people: dict[str, Any]) -> None:
-    got = set(Notification.objects.filter(object_id=str(group_only.pk)).values_list("recipient__username", flat=True))
+def test_alerts_reach_focal_points_inside_distribution_only(
+    group_only: Incident, people: dict[str, Any]
+) -> None:
+    got = set(
+        Notification.objects.filter(object_id=str(group_only.pk)).values_list(
+            "recipient__username", flat=True
+        )
+    )
     assert {"t-sg-fp", "t-my-fp", "t-id-fp"} <= got
     # PH is served by cables in the radius? Either way it is outside the group: nothing.
     assert "t-ph-fp" not in got
@@ -68,9 +77,19 @@ def test_alerts_reach_focal_points_inside_distribution_only(group_only: Incident
 
 def test_named_distribution_alerts_named_state(assets: None, people: dict[str, Any]) -> None:
     ph = Organisation.objects.get(code="PH")
-    inc = report(people["sg_reporter"], lat=14.0, lon=120.3, distribution=Distribution.NAMED,
-                 tlp=TLP.AMBER, shared_with=[ph])
-    got = set(Notification.objects.filter(object_id=str(inc.pk)).values_list("recipient__username", flat=True))
+    inc = report(
+        people["sg_reporter"],
+        lat=14.0,
+        lon=120.3,
+        distribution=Distribution.NAMED,
+        tlp=TLP.AMBER,
+        shared_with=[ph],
+    )
+    got = set(
+        Notification.objects.filter(object_id=str(inc.pk)).values_list(
+            "recipient__username", flat=True
+        )
+    )
     assert "t-ph-fp" in got and "t-my-fp" not in got
 
 
@@ -106,9 +125,13 @@ def test_insider_sees_it(group_only: Incident, people: dict[str, Any]) -> None:
 
 def test_tlp_red_limits_even_inside_asean(assets: None, people: dict[str, Any]) -> None:
     my = Organisation.objects.get(code="MY")
-    inc = report(people["sg_reporter"], distribution=Distribution.NAMED, tlp=TLP.RED, shared_with=[my])
+    inc = report(
+        people["sg_reporter"], distribution=Distribution.NAMED, tlp=TLP.RED, shared_with=[my]
+    )
     assert not queries.incidents(people["vn_analyst"]).filter(pk=inc.pk).exists()
-    assert queries.incidents(people["my_focal"]).filter(pk=inc.pk).exists()  # focal point: individual
+    assert (
+        queries.incidents(people["my_focal"]).filter(pk=inc.pk).exists()
+    )  # focal point: individual
 
 
 def test_asean_distribution_excludes_partners(assets: None, people: dict[str, Any]) -> None:
@@ -122,7 +145,13 @@ def test_lifecycle_enforced(assets: None, people: dict[str, Any]) -> None:
     inc = report(rep)
     with pytest.raises(ValidationError, match="Cannot go from Reported to Restored"):
         services.change_status(rep, inc, Status.RESTORED)
-    for s in (Status.CONFIRMED, Status.REPAIR_PLANNED, Status.UNDER_REPAIR, Status.RESTORED, Status.CLOSED):
+    for s in (
+        Status.CONFIRMED,
+        Status.REPAIR_PLANNED,
+        Status.UNDER_REPAIR,
+        Status.RESTORED,
+        Status.CLOSED,
+    ):
         services.change_status(rep, inc, s, "step")
     inc.refresh_from_db()
     assert inc.status == Status.CLOSED and inc.restored_at is not None
@@ -135,7 +164,11 @@ def test_other_state_cannot_change(assets: None, people: dict[str, Any]) -> None
     inc = report(people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN)
     with pytest.raises(PermissionDenied):
         services.change_status(people["vn_analyst"], inc, Status.CONFIRMED)
-    resp = client_for(people["vn_analyst"]).post(f"/api/cui/incidents/{inc.pk}/status", {"status": "confirmed"}, content_type="application/json")
+    resp = client_for(people["vn_analyst"]).post(
+        f"/api/cui/incidents/{inc.pk}/status",
+        {"status": "confirmed"},
+        content_type="application/json",
+    )
     assert resp.status_code in (403, 404)
     inc.refresh_from_db()
     assert inc.status == Status.REPORTED
@@ -165,13 +198,25 @@ def test_position_from_asset(assets: None, people: dict[str, Any]) -> None:
 
 def test_api_create_and_errors(assets: None, people: dict[str, Any]) -> None:
     c = client_for(people["sg_reporter"])
-    ok = c.post("/api/cui/incidents", {"title": "Fault", **STRAIT, "distribution": "asean", "tlp": "green"}, content_type="application/json")
+    ok = c.post(
+        "/api/cui/incidents",
+        {"title": "Fault", **STRAIT, "distribution": "asean", "tlp": "green"},
+        content_type="application/json",
+    )
     assert ok.status_code == 201, ok.content
     body = ok.json()
     assert body["owner"] == "SG" and "SG" in body["affected_states"] and body["impact"]["assets"]
-    bad = c.post("/api/cui/incidents", {"title": "Fault", "lat": 100, "lon": 104}, content_type="application/json")
+    bad = c.post(
+        "/api/cui/incidents",
+        {"title": "Fault", "lat": 100, "lon": 104},
+        content_type="application/json",
+    )
     assert bad.status_code == 422 and "out of range" in json.dumps(bad.json())
-    unknown = c.post("/api/cui/incidents", {"title": "Fault", "asset_id": 987654}, content_type="application/json")
+    unknown = c.post(
+        "/api/cui/incidents",
+        {"title": "Fault", "asset_id": 987654},
+        content_type="application/json",
+    )
     assert unknown.status_code == 422 and "Unknown asset id" in json.dumps(unknown.json())
     imp = c.get("/api/cui/impact?lat=1.2&lon=104&radius_km=10").json()
     assert imp["assets"] and imp["assets"][0]["distance_km"] <= 10
@@ -203,11 +248,25 @@ def test_stix_roundtrip_and_import(group_only: Incident, people: dict[str, Any])
     [
         (b"nope", "not valid JSON"),
         (b'{"type": "incident"}', "Expected a STIX 2.1 bundle"),
-        (b'{"type": "bundle", "id": "bundle--1", "objects": [{"type": "incident"}]}', "Not a valid STIX"),
-        (json.dumps({"type": "bundle", "id": "bundle--6b0f4a54-3c1e-4d8e-9a57-6d7566616b61", "objects": []}).encode(), "no incident"),
+        (
+            b'{"type": "bundle", "id": "bundle--1", "objects": [{"type": "incident"}]}',
+            "Not a valid STIX",
+        ),
+        (
+            json.dumps(
+                {
+                    "type": "bundle",
+                    "id": "bundle--6b0f4a54-3c1e-4d8e-9a57-6d7566616b61",
+                    "objects": [],
+                }
+            ).encode(),
+            "no incident",
+        ),
     ],
 )
-def test_stix_import_errors(assets: None, people: dict[str, Any], payload: bytes, message: str) -> None:
+def test_stix_import_errors(
+    assets: None, people: dict[str, Any], payload: bytes, message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         services.import_stix(people["sg_reporter"], payload)
     resp = client_for(people["sg_reporter"]).post(
@@ -242,11 +301,22 @@ def test_subscriptions_filtered_by_sharing(group_only: Incident, people: dict[st
     vn, my = people["vn_viewer"], people["my_focal"]
     services.subscribe(vn, kind="area", point=(1.2, 104.0), radius_km=100)
     services.subscribe(my, kind="state", state="sg")
-    inc = report(people["sg_reporter"], distribution=Distribution.GROUP, tlp=TLP.AMBER,
-                 sharing_group=group_only.sharing_group, title="Second fault")
-    got = set(Notification.objects.filter(object_id=str(inc.pk)).values_list("recipient__username", flat=True))
+    inc = report(
+        people["sg_reporter"],
+        distribution=Distribution.GROUP,
+        tlp=TLP.AMBER,
+        sharing_group=group_only.sharing_group,
+        title="Second fault",
+    )
+    got = set(
+        Notification.objects.filter(object_id=str(inc.pk)).values_list(
+            "recipient__username", flat=True
+        )
+    )
     assert "t-vn-view" not in got and "t-my-fp" in got
-    public = report(people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN, title="Third")
+    public = report(
+        people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN, title="Third"
+    )
     assert Notification.objects.filter(object_id=str(public.pk), recipient=vn).exists()
     with pytest.raises(ValidationError, match="Unknown asset id"):
         services.subscribe(vn, kind="asset", asset_id=424242)
@@ -256,8 +326,12 @@ def test_subscriptions_filtered_by_sharing(group_only: Incident, people: dict[st
 
 
 def test_repair_etas(group_only: Incident) -> None:
-    RepairShip.objects.create(name="CS Test", home_port="Batangas", lat=13.75, lon=121.04, speed_knots=10)
-    RepairShip.objects.create(name="CS Near", home_port="Singapore", lat=1.264, lon=103.84, speed_knots=10)
+    RepairShip.objects.create(
+        name="CS Test", home_port="Batangas", lat=13.75, lon=121.04, speed_knots=10
+    )
+    RepairShip.objects.create(
+        name="CS Near", home_port="Singapore", lat=1.264, lon=103.84, speed_knots=10
+    )
     etas = queries.repair_etas(group_only, None, group_only.occurred_at)
     assert [e.ship.name for e in etas] == ["CS Near", "CS Test"]
     far = etas[1]
@@ -269,45 +343,96 @@ def test_repair_etas(group_only: Incident) -> None:
 
 def test_pages_render_and_htmx(group_only: Incident, people: dict[str, Any]) -> None:
     c = client_for(people["sg_reporter"])
-    for name, args in [("cui:map", []), ("cui:incidents", []), ("cui:dashboard", []), ("cui:assets", []),
-                       ("cui:incident", [group_only.pk]), ("cui:incident_new", []), ("cui:subscriptions", []),
-                       ("cui:upload", [])]:
+    for name, args in [
+        ("cui:map", []),
+        ("cui:incidents", []),
+        ("cui:dashboard", []),
+        ("cui:assets", []),
+        ("cui:incident", [group_only.pk]),
+        ("cui:incident_new", []),
+        ("cui:subscriptions", []),
+        ("cui:upload", []),
+    ]:
         resp = c.get(reverse(name, args=args))
         assert resp.status_code == 200, name
     page = c.get(reverse("cui:incident", args=[group_only.pk])).content.decode()
     assert "CC BY-NC-SA 3.0" in page and "Redundancy left per state" in page
-    partial = c.get(reverse("cui:incidents") + "?status=reported", headers={"HX-Request": "true"}).content.decode()
-    assert partial.lstrip().startswith('<div id="incident-table">') and group_only.reference in partial
-    empty = c.get(reverse("cui:incidents") + "?status=closed", headers={"HX-Request": "true"}).content.decode()
+    partial = c.get(
+        reverse("cui:incidents") + "?status=reported", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert (
+        partial.lstrip().startswith('<div id="incident-table">') and group_only.reference in partial
+    )
+    empty = c.get(
+        reverse("cui:incidents") + "?status=closed", headers={"HX-Request": "true"}
+    ).content.decode()
     assert group_only.reference not in empty
-    asset_page = c.get(reverse("cui:asset", args=[group_only.impact["assets"][0]["id"]])).content.decode()
+    asset_page = c.get(
+        reverse("cui:asset", args=[group_only.impact["assets"][0]["id"]])
+    ).content.decode()
     assert group_only.reference in asset_page and "TeleGeography" in asset_page
     assert c.get(reverse("cui:asset", args=[99999999])).status_code == 404
 
 
 def test_form_shows_errors(assets: None, people: dict[str, Any]) -> None:
     c = client_for(people["sg_reporter"])
-    resp = c.post(reverse("cui:incident_new"), {"title": "", "incident_type": "cut", "occurred_at": "2026-01-02T03:04",
-                                                 "lat": "95", "lon": "104", "uncertainty_km": "1", "severity": "2",
-                                                 "impact_radius_km": "50", "distribution": "public", "tlp": "amber"})
+    resp = c.post(
+        reverse("cui:incident_new"),
+        {
+            "title": "",
+            "incident_type": "cut",
+            "occurred_at": "2026-01-02T03:04",
+            "lat": "95",
+            "lon": "104",
+            "uncertainty_km": "1",
+            "severity": "2",
+            "impact_radius_km": "50",
+            "distribution": "public",
+            "tlp": "amber",
+        },
+    )
     assert resp.status_code == 422
     html = resp.content.decode()
-    assert "This field is required." in html and "less than or equal to 90" in html and "allows at most" in html
+    assert (
+        "This field is required." in html
+        and "less than or equal to 90" in html
+        and "allows at most" in html
+    )
     assert not Incident.objects.exists()
 
 
 def test_form_files_incident(assets: None, people: dict[str, Any]) -> None:
     c = client_for(people["sg_reporter"])
     my = Organisation.objects.get(code="MY")
-    resp = c.post(reverse("cui:incident_new"), {"title": "Cut near Batam", "incident_type": "cut", "occurred_at": "2026-01-02T03:04",
-                                                 "lat": "1.15", "lon": "104.0", "uncertainty_km": "2", "severity": "3",
-                                                 "impact_radius_km": "40", "distribution": "named", "tlp": "amber", "shared_with": [my.pk]})
+    resp = c.post(
+        reverse("cui:incident_new"),
+        {
+            "title": "Cut near Batam",
+            "incident_type": "cut",
+            "occurred_at": "2026-01-02T03:04",
+            "lat": "1.15",
+            "lon": "104.0",
+            "uncertainty_km": "2",
+            "severity": "3",
+            "impact_radius_km": "40",
+            "distribution": "named",
+            "tlp": "amber",
+            "shared_with": [my.pk],
+        },
+    )
     assert resp.status_code == 302
     inc = Incident.objects.get(title="Cut near Batam")
     assert list(inc.shared_with.values_list("code", flat=True)) == ["MY"]
-    att = c.post(reverse("cui:incident_attach", args=[inc.pk]), {"file": SimpleUploadedFile("survey.txt", b"side-scan sonar notes")})
+    att = c.post(
+        reverse("cui:incident_attach", args=[inc.pk]),
+        {"file": SimpleUploadedFile("survey.txt", b"side-scan sonar notes")},
+    )
     assert att.status_code == 302 and inc.attachments.count() == 1
-    bad = c.post(reverse("cui:incident_attach", args=[inc.pk]), {"file": SimpleUploadedFile("x.exe", b"MZ")}, follow=True)
+    bad = c.post(
+        reverse("cui:incident_attach", args=[inc.pk]),
+        {"file": SimpleUploadedFile("x.exe", b"MZ")},
+        follow=True,
+    )
     assert "are not accepted here" in bad.content.decode() and inc.attachments.count() == 1
     vn = client_for(people["vn_analyst"])
     assert vn.get(reverse("cui:attachment", args=[inc.attachments.get().pk])).status_code == 404
