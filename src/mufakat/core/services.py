@@ -49,14 +49,14 @@ def guarded_write[R: SharedRecord](
                 obj.owner_org = org
             if getattr(obj, "created_by_id", None) is None:
                 obj.created_by = actor
-        elif not model._default_manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        elif not model._default_manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined,unused-ignore]
             raise OutOfScope(_("Not found."))
         if mutate is not None:
             mutate(obj)
         obj.full_clean(exclude=["shared_with"])
         obj.save()
         check = Action.VIEW if action == Action.ADD else Action.CHANGE
-        if not model._default_manager.restrict(actor, check).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        if not model._default_manager.restrict(actor, check).filter(pk=obj.pk).exists():  # type: ignore[attr-defined,unused-ignore]
             raise OutOfScope(
                 _("This change would put the record outside your organisation's scope.")
             )
@@ -75,7 +75,7 @@ def set_sharing(
     """Change who a record is released to; only its owner state, with the share grant."""
     model = type(obj)
     ensure_grant(actor, model, Action.SHARE)
-    if not model._default_manager.restrict(actor, Action.SHARE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+    if not model._default_manager.restrict(actor, Action.SHARE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined,unused-ignore]
         raise OutOfScope(_("Not found."))
     if (
         sharing_group is not None
@@ -158,7 +158,7 @@ def approve_ai_output(actor: Any, obj: SharedRecord) -> SharedRecord:
     """A person with the approve grant in the owner state releases an AI output for sharing."""
     model = type(obj)
     ensure_grant(actor, model, Action.APPROVE)
-    if not model._default_manager.restrict(actor, Action.APPROVE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+    if not model._default_manager.restrict(actor, Action.APPROVE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined,unused-ignore]
         raise OutOfScope(_("Not found."))
     if not obj.ai_generated:
         raise ValidationError(_("This record was not produced by AI; there is nothing to approve."))
