@@ -8,6 +8,7 @@ One run over all shipped cables and GEM pipelines (plus the full TeleGeography s
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -50,7 +51,7 @@ def main() -> None:
     for aid, (name, lines) in enumerate(routes):
         assets[aid] = AssetInfo(aid, name, "cable" if name.startswith("cable:") else "pipeline", [])
         for line in lines:
-            for (x1, y1), (x2, y2) in zip(line, line[1:], strict=False):
+            for (x1, y1), (x2, y2) in itertools.pairwise(line):
                 rows.append((seg_id, aid, x1, y1, x2, y2))
                 seg_id += 1
     t0 = time.perf_counter()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from ninja import File, Router
-from ninja.responses import Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from mufakat.core.models import SharingGroup
 from mufakat.core.services import record_export
@@ -35,6 +35,7 @@ router = Router(tags=["cui"])
 @paginate
 def list_incidents(
     request: HttpRequest,
+    *,
     q: str = "",
     incident_type: str = "",
     status: str = "",
@@ -117,6 +118,7 @@ def export_response(user: Any, fmt: str, incidents: list[Incident]) -> HttpRespo
 def export_incidents(
     request: HttpRequest,
     fmt: str,
+    *,
     q: str = "",
     incident_type: str = "",
     status: str = "",

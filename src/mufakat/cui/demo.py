@@ -129,7 +129,20 @@ def load_demo(console: Console | None = None) -> None:
         users = get_user_model().objects
         group = SharingGroup.objects.filter(name="Malacca Strait cable watch").first()
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
-        for code, username, title, itype, lat, lon, sev, status, days, dist, tlp, desc in INCIDENTS:
+        for (
+            code,
+            username,
+            title,
+            itype,
+            lat,
+            lon,
+            sev,
+            status,
+            days,
+            wanted,
+            tlp,
+            desc,
+        ) in INCIDENTS:
             progress.advance(t)
             user = users.filter(username=username).first()
             org = Organisation.objects.filter(code=code).first()
@@ -139,8 +152,11 @@ def load_demo(console: Console | None = None) -> None:
                 or Incident.objects.filter(owner_org=org, title=title).exists()
             ):
                 continue
-            if dist == Distribution.GROUP and group is None:
-                dist = Distribution.ORGANISATION
+            dist = (
+                Distribution.ORGANISATION
+                if wanted == Distribution.GROUP and group is None
+                else wanted
+            )
             with acting(user):
                 inc = services.report_incident(
                     user,
@@ -157,7 +173,7 @@ def load_demo(console: Console | None = None) -> None:
                         sharing_group=group if dist == Distribution.GROUP else None,
                     ),
                 )
-                path = [
+                path: list[str] = [
                     Status.CONFIRMED,
                     Status.REPAIR_PLANNED,
                     Status.UNDER_REPAIR,

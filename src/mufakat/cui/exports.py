@@ -140,7 +140,7 @@ def stix_bundle(incidents: Iterable[Incident]) -> stix2.Bundle:
     return stix2.Bundle(objects=list(objects.values()), allow_custom=True)
 
 
-MISP_DISTRIBUTION = {
+MISP_DISTRIBUTION: dict[str, int] = {
     Distribution.ORGANISATION: 0,
     Distribution.NAMED: 0,
     Distribution.GROUP: 4,
@@ -149,7 +149,11 @@ MISP_DISTRIBUTION = {
     Distribution.PUBLIC: 3,
 }
 MISP_THREAT = {4: 1, 3: 1, 2: 2, 1: 3}  # MISP: 1 high, 2 medium, 3 low
-MISP_ANALYSIS = {Status.REPORTED: 0, Status.RESTORED: 2, Status.CLOSED: 2}  # else 1 (ongoing)
+MISP_ANALYSIS: dict[str, int] = {
+    Status.REPORTED: 0,
+    Status.RESTORED: 2,
+    Status.CLOSED: 2,
+}  # else 1 (ongoing)
 
 
 def _misp_attr(rel: str, typ: str, value: Any) -> dict[str, Any]:

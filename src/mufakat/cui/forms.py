@@ -83,10 +83,15 @@ class IncidentForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         org = user_org(user)
-        self.fields["shared_with"].queryset = Organisation.objects.exclude(
-            pk=getattr(org, "pk", None)
-        )  # type: ignore[attr-defined]
-        self.fields["sharing_group"].queryset = core_queries.sharing_groups_for(user)  # type: ignore[attr-defined]
+        others = (
+            Organisation.objects.all() if org is None else Organisation.objects.exclude(pk=org.pk)
+        )
+        shared_with = self.fields["shared_with"]
+        sharing_group = self.fields["sharing_group"]
+        assert isinstance(shared_with, forms.ModelMultipleChoiceField)  # noqa: S101 - narrows for mypy
+        assert isinstance(sharing_group, forms.ModelChoiceField)  # noqa: S101
+        shared_with.queryset = others
+        sharing_group.queryset = core_queries.sharing_groups_for(user)
         self.fields["occurred_at"].initial = timezone.now().strftime("%Y-%m-%dT%H:%M")
 
     def clean(self) -> dict[str, Any]:
@@ -202,9 +207,7 @@ class SubscriptionForm(forms.Form):
         if not raw:
             return None
         try:
-            parts = tuple(float(p) for p in raw.split(","))
+            a, b, c, d = (float(p) for p in raw.split(","))
         except ValueError:
             raise forms.ValidationError(_("Four numbers separated by commas.")) from None
-        if len(parts) != 4:
-            raise forms.ValidationError(_("Four numbers separated by commas."))
-        return parts  # type: ignore[return-value]
+        return a, b, c, d

@@ -5,6 +5,7 @@ Everything here is pure (no database) so importers, the impact engine and the be
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -45,9 +46,9 @@ def check_lat_lon(lat: Any, lon: Any, where: str = "") -> tuple[float, float]:
     if not (math.isfinite(la) and math.isfinite(lo)):
         raise GeoError(f"{prefix}coordinates must be finite numbers.")
     if not -90 <= la <= 90:
-        raise GeoError(f"{prefix}latitude {la} is out of range (−90 to 90).")
+        raise GeoError(f"{prefix}latitude {la} is out of range (-90 to 90).")
     if not -180 <= lo <= 180:
-        raise GeoError(f"{prefix}longitude {lo} is out of range (−180 to 180).")
+        raise GeoError(f"{prefix}longitude {lo} is out of range (-180 to 180).")
     return la, lo
 
 
@@ -81,7 +82,7 @@ def segments_of(
 ) -> Iterator[tuple[float, float, float, float]]:
     """Two-point pieces (lon1, lat1, lon2, lat2); zero-length pieces are dropped."""
     for line in lines:
-        for (x1, y1), (x2, y2) in zip(line, line[1:], strict=False):
+        for (x1, y1), (x2, y2) in itertools.pairwise(line):
             if (x1, y1) != (x2, y2):
                 yield x1, y1, x2, y2
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,7 @@ def _digest(values: dict[str, Any]) -> str:
 def _upsert_asset(
     source: str,
     external_id: str,
+    *,
     values: dict[str, Any],
     lines: list[list[tuple[float, float]]],
     report: ImportReport,
@@ -119,6 +120,68 @@ def _read(path: Path) -> Any:
     return load_json(path.read_bytes(), path.name)
 
 
+def _cable_routes(
+    geo: dict[str, Any],
+) -> tuple[dict[str, list[list[tuple[float, float]]]], dict[str, str]]:
+    """Lines per cable id (a cable may span several features) and its map colour."""
+    routes: dict[str, list[list[tuple[float, float]]]] = {}
+    colours: dict[str, str] = {}
+    for i, f in enumerate(geo["features"]):
+        props = f.get("properties") or {}
+        cid = str(props.get("id") or "")
+        if not cid:
+            raise GeoError(f"cable-geo.json, feature {i}: no cable id.")
+        routes.setdefault(cid, []).extend(
+            lines_of(f.get("geometry"), f"cable-geo.json, feature {i} ({cid})")
+        )
+        colours[cid] = str(props.get("color") or "")[:7]
+    return routes, colours
+
+
+def _positions(lp_geo: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    positions: dict[str, tuple[float, float]] = {}
+    for i, f in enumerate(lp_geo["features"]):
+        props = f.get("properties") or {}
+        coords = (f.get("geometry") or {}).get("coordinates") or [None, None]
+        positions[str(props.get("id"))] = check_lat_lon(
+            coords[1], coords[0], f"landing-point-geo.json, feature {i}"
+        )
+    return positions
+
+
+def _upsert_landing_points(
+    cables: list[dict[str, Any]], positions: dict[str, tuple[float, float]], report: ImportReport
+) -> dict[str, LandingPoint]:
+    lps: dict[str, LandingPoint] = {}
+    for c in cables:
+        for lp in c.get("landing_points") or []:
+            lid = str(lp.get("id") or "")
+            if not lid or lid in lps:
+                continue
+            lat, lon = positions.get(lid, (None, None))
+            country = str(lp.get("country") or "")
+            values = {
+                "name": str(lp.get("name") or lid)[:200],
+                "country": iso2(country),
+                "country_name": country[:100],
+                "lat": lat,
+                "lon": lon,
+            }
+            obj = LandingPoint.objects.filter(external_id=lid).first()
+            if obj is None:
+                obj = LandingPoint.objects.create(external_id=lid, **values)
+                report.landing_points.add("created")
+            elif any(getattr(obj, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(obj, k, v)
+                obj.save()
+                report.landing_points.add("updated")
+            else:
+                report.landing_points.add("unchanged")
+            lps[lid] = obj
+    return lps
+
+
 def import_cables(directory: Path, progress: Progress | None = None) -> ImportReport:
     """Import cables.json + cable-geo.json + landing-point-geo.json from a TeleGeography folder."""
     cables = _read(directory / "cables.json")
@@ -131,55 +194,13 @@ def import_cables(directory: Path, progress: Progress | None = None) -> ImportRe
     if not isinstance(lp_geo, dict) or not isinstance(lp_geo.get("features"), list):
         raise GeoError("landing-point-geo.json: expected a GeoJSON FeatureCollection.")
 
-    routes: dict[str, list[list[tuple[float, float]]]] = {}
-    colours: dict[str, str] = {}
-    for i, f in enumerate(geo["features"]):
-        props = f.get("properties") or {}
-        cid = str(props.get("id") or "")
-        if not cid:
-            raise GeoError(f"cable-geo.json, feature {i}: no cable id.")
-        routes.setdefault(cid, []).extend(
-            lines_of(f.get("geometry"), f"cable-geo.json, feature {i} ({cid})")
-        )
-        colours[cid] = str(props.get("color") or "")[:7]
-    positions: dict[str, tuple[float, float]] = {}
-    for i, f in enumerate(lp_geo["features"]):
-        props = f.get("properties") or {}
-        coords = (f.get("geometry") or {}).get("coordinates") or [None, None]
-        positions[str(props.get("id"))] = check_lat_lon(
-            coords[1], coords[0], f"landing-point-geo.json, feature {i}"
-        )
+    routes, colours = _cable_routes(geo)
+    positions = _positions(lp_geo)
 
     report = ImportReport()
     total = len(cables)
     with transaction.atomic():
-        lps: dict[str, LandingPoint] = {}
-        for c in cables:
-            for lp in c.get("landing_points") or []:
-                lid = str(lp.get("id") or "")
-                if not lid or lid in lps:
-                    continue
-                lat, lon = positions.get(lid, (None, None))
-                country = str(lp.get("country") or "")
-                values = {
-                    "name": str(lp.get("name") or lid)[:200],
-                    "country": iso2(country),
-                    "country_name": country[:100],
-                    "lat": lat,
-                    "lon": lon,
-                }
-                obj = LandingPoint.objects.filter(external_id=lid).first()
-                if obj is None:
-                    obj = LandingPoint.objects.create(external_id=lid, **values)
-                    report.landing_points.add("created")
-                elif any(getattr(obj, k) != v for k, v in values.items()):
-                    for k, v in values.items():
-                        setattr(obj, k, v)
-                    obj.save()
-                    report.landing_points.add("updated")
-                else:
-                    report.landing_points.add("unchanged")
-                lps[lid] = obj
+        lps = _upsert_landing_points(cables, positions, report)
         for n, c in enumerate(cables, start=1):
             cid = str(c["id"])
             lines = routes.get(cid)
@@ -211,7 +232,14 @@ def import_cables(directory: Path, progress: Progress | None = None) -> ImportRe
                 },
                 "colour": colours.get(cid, ""),
             }
-            _upsert_asset(AssetSource.TELEGEOGRAPHY, cid, values, lines, report, points)
+            _upsert_asset(
+                AssetSource.TELEGEOGRAPHY,
+                cid,
+                values=values,
+                lines=lines,
+                report=report,
+                landing_points=points,
+            )
             if progress:
                 progress("cables", n, total)
     return report
@@ -251,7 +279,7 @@ def import_pipelines(path: Path, progress: Progress | None = None) -> ImportRepo
                 "properties": p,
                 "colour": "#9a3412" if p.get("category") == "liquid-pipelines" else "#7c3aed",
             }
-            _upsert_asset(AssetSource.GEM, pid, values, f.lines, report)
+            _upsert_asset(AssetSource.GEM, pid, values=values, lines=f.lines, report=report)
             if progress:
                 progress("pipelines", n, len(features))
     return report
@@ -293,7 +321,7 @@ def import_upload(data: bytes, filename: str, org: Any) -> ImportReport:
                 "uploaded_by_org": org,
             }
             ext_id = f"{org.code}:{slugify(f.name)[:140] or 'route'}"
-            _upsert_asset(AssetSource.UPLOAD, ext_id, values, f.lines, report)
+            _upsert_asset(AssetSource.UPLOAD, ext_id, values=values, lines=f.lines, report=report)
     return report
 
 
@@ -303,7 +331,3 @@ def shipped_cables_dir() -> Path:
 
 def shipped_pipelines() -> Path:
     return DATA_DIR / "sea-pipelines-gem.geojson"
-
-
-def assets_by_ids(ids: Iterable[int]) -> list[Asset]:
-    return list(Asset.objects.filter(pk__in=list(ids)))

@@ -149,10 +149,10 @@ class IncidentType(models.TextChoices):
 class Severity(models.IntegerChoices):
     """Impact scale in the spirit of ReCAAP's CAT 1-4: capacity lost x time to restore."""
 
-    LOW = 1, _("1 – minor, no service loss")
-    MODERATE = 2, _("2 – degraded, traffic rerouted")
-    SERIOUS = 3, _("3 – link down, partial national impact")
-    CRITICAL = 4, _("4 – critical, state-wide outage")
+    LOW = 1, _("1 - minor, no service loss")
+    MODERATE = 2, _("2 - degraded, traffic rerouted")
+    SERIOUS = 3, _("3 - link down, partial national impact")
+    CRITICAL = 4, _("4 - critical, state-wide outage")
 
 
 class Status(models.TextChoices):
@@ -322,7 +322,7 @@ class Subscription(models.Model):
             return f"{_('state')} {self.state}"
         if self.radius_km is not None:
             return f"{_('within')} {self.radius_km:g} km {_('of')} {self.lat:.3f}, {self.lon:.3f}"
-        return f"{_('box')} {self.min_lon}, {self.min_lat} – {self.max_lon}, {self.max_lat}"
+        return f"{_('box')} {self.min_lon}, {self.min_lat} - {self.max_lon}, {self.max_lat}"
 
 
 class RepairShip(models.Model):

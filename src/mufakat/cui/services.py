@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from mufakat.core import audit, queries as core_queries
+from mufakat.core import audit
+from mufakat.core import queries as core_queries
 from mufakat.core.choices import TLP, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import Organisation, SharingGroup, user_org
 from mufakat.core.notifications import notify
@@ -287,7 +288,7 @@ def subscribe(
     elif kind == SubscriptionKind.STATE:
         code = state.strip().upper()
         if not Organisation.objects.filter(code=code).exists():
-            raise ValidationError({"state": _("Unknown state code %s.") % (state or "–")})
+            raise ValidationError({"state": _("Unknown state code %s.") % (state or "-")})
         s.state = code
     elif kind == SubscriptionKind.AREA:
         if point is not None and radius_km is not None:

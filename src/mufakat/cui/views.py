@@ -37,6 +37,7 @@ from mufakat.cui.models import (
     IncidentAttachment,
     LandingPoint,
     Status,
+    Subscription,
 )
 
 CABLE_ATTRIBUTION = ATTRIBUTION[AssetSource.TELEGEOGRAPHY]
@@ -340,7 +341,9 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "incidents": history[:50],
             "redundancy": sorted(queries.redundancy(a).items()),
             "map_json": json.dumps({"assets": [exports.asset_feature(a)]}),
-            "subscribed": a.subscriptions.filter(user=request.user).exists(),
+            "subscribed": Subscription.objects.filter(
+                asset=a, user_id=request.user.pk or 0
+            ).exists(),
         },
     )
 

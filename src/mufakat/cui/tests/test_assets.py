@@ -45,7 +45,8 @@ def test_reimport_is_idempotent_and_reports_changes(assets: None) -> None:
 def test_impact_singapore_strait_sorted_geodesic(assets: None) -> None:
     result = analyse(1.2, 104.0, 50)
     dists = [a["distance_km"] for a in result["assets"]]
-    assert dists == sorted(dists) and dists[0] < 1
+    assert dists == sorted(dists)
+    assert dists[0] < 1
     assert all(d <= 50 for d in dists)
     assert {"SG", "ID", "MY"} <= set(result["affected_states"])
     sg = result["redundancy"]["SG"]
@@ -61,7 +62,7 @@ def test_impact_matches_naive_distance(assets: None) -> None:
     idx = load_index()
     lat, lon, r = 5.5, 103.5, 120.0
     fast = {a: d for a, d, _s in idx.nearby(lat, lon, r)}
-    naive = {}
+    naive: dict[int, float] = {}
     for a in Asset.objects.all():
         for x1, y1, x2, y2 in a.segments.values_list("lon1", "lat1", "lon2", "lat2"):
             line = shapely.LineString([(x1, y1), (x2, y2)])
@@ -91,7 +92,8 @@ def test_cli_impact_json(assets: None) -> None:
     assert set(data["assets"][0]) == {"id", "name", "kind", "distance_km"}
     assert "SG" in data["affected_states"]
     bad = CliRunner().invoke(app, ["impact", "--lat", "95", "--lon", "104.0", "--json"])
-    assert bad.exit_code == 2 and "latitude 95.0 is out of range" in bad.output
+    assert bad.exit_code == 2
+    assert "latitude 95.0 is out of range" in bad.output
 
 
 def test_cli_import_reports_counts(db: Any) -> None:
@@ -111,7 +113,8 @@ def test_cli_import_missing_file(db: Any, tmp_path: Path) -> None:
 
     before = Asset.objects.count()
     res = CliRunner().invoke(app, ["import-cables", str(tmp_path)])
-    assert res.exit_code == 1 and "cables.json is missing" in res.output
+    assert res.exit_code == 1
+    assert "cables.json is missing" in res.output
     assert Asset.objects.count() == before
 
 
@@ -125,7 +128,8 @@ def test_bad_geometry_imports_nothing(db: Any, tmp_path: Path) -> None:
     LandingPoint.objects.all().delete()
     with pytest.raises(ValidationError, match=r"longitude 200.0 is out of range"):
         importers.import_cables(tmp_path)
-    assert Asset.objects.count() == 0 and LandingPoint.objects.count() == 0
+    assert Asset.objects.count() == 0
+    assert LandingPoint.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -166,7 +170,8 @@ def test_kml_upload_and_reupload(db: Any) -> None:
     again = importers.import_upload(KML, "links.kml", sg)
     assert again.assets.unchanged == 1
     a = Asset.objects.get(name="Batam power link")
-    assert a.segments.count() == 2 and a.uploaded_by_org == sg
+    assert a.segments.count() == 2
+    assert a.uploaded_by_org == sg
 
 
 def test_kml_refuses_entities_and_bad_xml() -> None:

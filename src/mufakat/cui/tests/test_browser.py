@@ -27,7 +27,8 @@ def test_report_from_map(live_server: Any, page: Any, assets: None, people: dict
     link = page.locator("a.cui-report-here")
     link.wait_for(timeout=10000)
     href = link.get_attribute("href")
-    assert "lat=" in href and "lon=" in href
+    assert "lat=" in href
+    assert "lon=" in href
     link.click()
     page.wait_for_selector("#id_title")
     assert page.input_value("#id_lat") != ""
@@ -41,7 +42,8 @@ def test_report_from_map(live_server: Any, page: Any, assets: None, people: dict
     page.click("button:has-text('File report')")
     page.wait_for_selector("#affected-states")
     states = page.inner_text("#affected-states")
-    assert "SG" in states and "MY" in states
+    assert "SG" in states
+    assert "MY" in states
     inc = Incident.objects.get(title="Anchor strike reported from the map")
     got = set(
         Notification.objects.filter(object_id=str(inc.pk)).values_list(

@@ -90,7 +90,8 @@ def test_named_distribution_alerts_named_state(assets: None, people: dict[str, A
             "recipient__username", flat=True
         )
     )
-    assert "t-ph-fp" in got and "t-my-fp" not in got
+    assert "t-ph-fp" in got
+    assert "t-my-fp" not in got
 
 
 def test_outsider_sees_nothing_anywhere(group_only: Incident, people: dict[str, Any]) -> None:
@@ -111,14 +112,16 @@ def test_outsider_sees_nothing_anywhere(group_only: Incident, people: dict[str, 
     dash = vn.get(reverse("cui:dashboard")).content.decode()
     assert 'id="dash-total">0<' in dash
     asset_page = vn.get(reverse("cui:asset", args=[inc.impact["assets"][0]["id"]])).content.decode()
-    assert inc.title not in asset_page and inc.reference not in asset_page
+    assert inc.title not in asset_page
+    assert inc.reference not in asset_page
     assert not Notification.objects.filter(recipient=people["vn_analyst"]).exists()
 
 
 def test_insider_sees_it(group_only: Incident, people: dict[str, Any]) -> None:
     my = client_for(people["my_focal"])
     page = my.get(reverse("cui:incident", args=[group_only.pk]))
-    assert page.status_code == 200 and group_only.title in page.content.decode()
+    assert page.status_code == 200
+    assert group_only.title in page.content.decode()
     assert queries.dashboard(people["my_focal"])["total"] == 1
     assert my.get(f"/api/cui/incidents/{group_only.pk}").json()["owner"] == "SG"
 
@@ -154,7 +157,8 @@ def test_lifecycle_enforced(assets: None, people: dict[str, Any]) -> None:
     ):
         services.change_status(rep, inc, s, "step")
     inc.refresh_from_db()
-    assert inc.status == Status.CLOSED and inc.restored_at is not None
+    assert inc.status == Status.CLOSED
+    assert inc.restored_at is not None
     assert [u.status_to for u in inc.updates.all()][-1] == Status.CLOSED
     with pytest.raises(ValidationError):
         services.change_status(rep, inc, Status.CONFIRMED)
@@ -192,7 +196,8 @@ def test_position_from_asset(assets: None, people: dict[str, Any]) -> None:
 
     apg = Asset.objects.get(name="Asia Pacific Gateway (APG)")
     inc = report(people["sg_reporter"], lat=None, lon=None, asset_id=apg.pk)
-    assert inc.asset == apg and inc.segment is not None
+    assert inc.asset == apg
+    assert inc.segment is not None
     assert any(a["id"] == apg.pk and a["distance_km"] < 0.01 for a in inc.impact["assets"])
 
 
@@ -205,21 +210,26 @@ def test_api_create_and_errors(assets: None, people: dict[str, Any]) -> None:
     )
     assert ok.status_code == 201, ok.content
     body = ok.json()
-    assert body["owner"] == "SG" and "SG" in body["affected_states"] and body["impact"]["assets"]
+    assert body["owner"] == "SG"
+    assert "SG" in body["affected_states"]
+    assert body["impact"]["assets"]
     bad = c.post(
         "/api/cui/incidents",
         {"title": "Fault", "lat": 100, "lon": 104},
         content_type="application/json",
     )
-    assert bad.status_code == 422 and "out of range" in json.dumps(bad.json())
+    assert bad.status_code == 422
+    assert "out of range" in json.dumps(bad.json())
     unknown = c.post(
         "/api/cui/incidents",
         {"title": "Fault", "asset_id": 987654},
         content_type="application/json",
     )
-    assert unknown.status_code == 422 and "Unknown asset id" in json.dumps(unknown.json())
+    assert unknown.status_code == 422
+    assert "Unknown asset id" in json.dumps(unknown.json())
     imp = c.get("/api/cui/impact?lat=1.2&lon=104&radius_km=10").json()
-    assert imp["assets"] and imp["assets"][0]["distance_km"] <= 10
+    assert imp["assets"]
+    assert imp["assets"][0]["distance_km"] <= 10
     assert c.get("/api/cui/impact?lat=1.2&lon=204").status_code == 422
     assert c.get("/api/cui/assets?kind=cable").json()["count"] == 95
 
@@ -238,8 +248,10 @@ def test_stix_roundtrip_and_import(group_only: Incident, people: dict[str, Any])
     created = services.import_stix(people["my_focal"], resp.content)
     assert len(created) == 1
     copy = created[0]
-    assert copy.owner_org.code == "MY" and copy.distribution == Distribution.ORGANISATION
-    assert copy.tlp == TLP.AMBER and copy.lat == pytest.approx(group_only.lat)
+    assert copy.owner_org.code == "MY"
+    assert copy.distribution == Distribution.ORGANISATION
+    assert copy.tlp == TLP.AMBER
+    assert copy.lat == pytest.approx(group_only.lat)
     assert services.import_stix(people["my_focal"], resp.content) == []  # already imported
 
 
@@ -279,11 +291,13 @@ def test_stix_import_errors(
 def test_other_exports(group_only: Incident, people: dict[str, Any]) -> None:
     c = client_for(people["sg_reporter"])
     misp = c.get(reverse("cui:incident_export", args=[group_only.pk, "misp"])).json()
-    assert misp["Event"]["distribution"] == "4" and {"name": "tlp:amber"} in misp["Event"]["Tag"]
+    assert misp["Event"]["distribution"] == "4"
+    assert {"name": "tlp:amber"} in misp["Event"]["Tag"]
     geo = c.get(reverse("cui:incidents_export", args=["geojson"]) + "?state=SG").json()
     assert geo["features"][0]["properties"]["reference"] == group_only.reference
     kml = c.get(reverse("cui:incident_export", args=[group_only.pk, "kml"])).content.decode()
-    assert "<Placemark>" in kml and "104.0,1.2" in kml
+    assert "<Placemark>" in kml
+    assert "104.0,1.2" in kml
     assert c.get(reverse("cui:incident_export", args=[group_only.pk, "pdf"])).status_code == 404
 
 
@@ -313,7 +327,8 @@ def test_subscriptions_filtered_by_sharing(group_only: Incident, people: dict[st
             "recipient__username", flat=True
         )
     )
-    assert "t-vn-view" not in got and "t-my-fp" in got
+    assert "t-vn-view" not in got
+    assert "t-my-fp" in got
     public = report(
         people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN, title="Third"
     )
@@ -335,9 +350,11 @@ def test_repair_etas(group_only: Incident) -> None:
     etas = queries.repair_etas(group_only, None, group_only.occurred_at)
     assert [e.ship.name for e in etas] == ["CS Near", "CS Test"]
     far = etas[1]
-    assert far.distance_nm is not None and 1000 < far.distance_nm < 2000
+    assert far.distance_nm is not None
+    assert 1000 < far.distance_nm < 2000
     assert far.hours == pytest.approx(far.distance_nm / 10, rel=0.01)
     faster = queries.repair_etas(group_only, 20.0)
+    assert far.hours is not None
     assert faster[1].hours == pytest.approx(far.hours / 2, rel=0.01)
 
 
@@ -356,13 +373,13 @@ def test_pages_render_and_htmx(group_only: Incident, people: dict[str, Any]) -> 
         resp = c.get(reverse(name, args=args))
         assert resp.status_code == 200, name
     page = c.get(reverse("cui:incident", args=[group_only.pk])).content.decode()
-    assert "CC BY-NC-SA 3.0" in page and "Redundancy left per state" in page
+    assert "CC BY-NC-SA 3.0" in page
+    assert "Redundancy left per state" in page
     partial = c.get(
         reverse("cui:incidents") + "?status=reported", headers={"HX-Request": "true"}
     ).content.decode()
-    assert (
-        partial.lstrip().startswith('<div id="incident-table">') and group_only.reference in partial
-    )
+    assert partial.lstrip().startswith('<div id="incident-table">')
+    assert group_only.reference in partial
     empty = c.get(
         reverse("cui:incidents") + "?status=closed", headers={"HX-Request": "true"}
     ).content.decode()
@@ -370,7 +387,8 @@ def test_pages_render_and_htmx(group_only: Incident, people: dict[str, Any]) -> 
     asset_page = c.get(
         reverse("cui:asset", args=[group_only.impact["assets"][0]["id"]])
     ).content.decode()
-    assert group_only.reference in asset_page and "TeleGeography" in asset_page
+    assert group_only.reference in asset_page
+    assert "TeleGeography" in asset_page
     assert c.get(reverse("cui:asset", args=[99999999])).status_code == 404
 
 
@@ -393,11 +411,9 @@ def test_form_shows_errors(assets: None, people: dict[str, Any]) -> None:
     )
     assert resp.status_code == 422
     html = resp.content.decode()
-    assert (
-        "This field is required." in html
-        and "less than or equal to 90" in html
-        and "allows at most" in html
-    )
+    assert "This field is required." in html
+    assert "less than or equal to 90" in html
+    assert "allows at most" in html
     assert not Incident.objects.exists()
 
 
@@ -427,13 +443,15 @@ def test_form_files_incident(assets: None, people: dict[str, Any]) -> None:
         reverse("cui:incident_attach", args=[inc.pk]),
         {"file": SimpleUploadedFile("survey.txt", b"side-scan sonar notes")},
     )
-    assert att.status_code == 302 and inc.attachments.count() == 1
+    assert att.status_code == 302
+    assert inc.attachments.count() == 1
     bad = c.post(
         reverse("cui:incident_attach", args=[inc.pk]),
         {"file": SimpleUploadedFile("x.exe", b"MZ")},
         follow=True,
     )
-    assert "are not accepted here" in bad.content.decode() and inc.attachments.count() == 1
+    assert "are not accepted here" in bad.content.decode()
+    assert inc.attachments.count() == 1
     vn = client_for(people["vn_analyst"])
     assert vn.get(reverse("cui:attachment", args=[inc.attachments.get().pk])).status_code == 404
 
