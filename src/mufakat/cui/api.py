@@ -1,19 +1,18 @@
 """CUI API: incidents (list/get/create/status), impact, exports, STIX import, assets, repair ETAs."""
 
-from __future__ import annotations
+# No postponed annotations here: django-ninja builds Query[...] parameter models from them.
 
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Router
+from ninja import File, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from mufakat.core.models import SharingGroup
-from mufakat.core.services import record_export
 from mufakat.cui import exports, queries, services
 from mufakat.cui.geo import check_lat_lon
 from mufakat.cui.impact import analyse
@@ -22,6 +21,7 @@ from mufakat.cui.schemas import (
     AssetOut,
     EtaOut,
     ImpactOut,
+    IncidentFilterIn,
     IncidentIn,
     IncidentOut,
     StatusIn,
@@ -33,18 +33,8 @@ router = Router(tags=["cui"])
 
 @router.get("/incidents", response=list[IncidentOut])
 @paginate
-def list_incidents(
-    request: HttpRequest,
-    *,
-    q: str = "",
-    incident_type: str = "",
-    status: str = "",
-    state: str = "",
-    owner: str = "",
-) -> QuerySet[Incident]:
-    f = queries.IncidentFilter(
-        q=q, incident_type=incident_type, status=status, state=state, owner=owner
-    )
+def list_incidents(request: HttpRequest, filters: Query[IncidentFilterIn]) -> QuerySet[Incident]:
+    f = queries.IncidentFilter(**filters.dict())
     return queries.filter_incidents(queries.incidents(request.user), f)
 
 
@@ -106,29 +96,15 @@ def export_response(user: Any, fmt: str, incidents: list[Incident]) -> HttpRespo
         raise ValidationError(
             {"format": f"Unknown format {fmt!r}; use one of {', '.join(exports.FORMATS)}."}
         )
-    ctype, ext = exports.FORMATS[fmt]
-    body = exports.render(fmt, incidents)
-    record_export(user, Incident, [i.pk for i in incidents], fmt)
-    resp = HttpResponse(body, content_type=ctype)
-    resp["Content-Disposition"] = f'attachment; filename="cui-incidents.{ext}"'
-    return resp
+    return exports.response(user, fmt, incidents)
 
 
 @router.get("/export/{fmt}")
 def export_incidents(
-    request: HttpRequest,
-    fmt: str,
-    *,
-    q: str = "",
-    incident_type: str = "",
-    status: str = "",
-    state: str = "",
-    owner: str = "",
+    request: HttpRequest, fmt: str, filters: Query[IncidentFilterIn]
 ) -> HttpResponse:
     """A filtered set, limited to what the caller may export (sharing and TLP apply)."""
-    f = queries.IncidentFilter(
-        q=q, incident_type=incident_type, status=status, state=state, owner=owner
-    )
+    f = queries.IncidentFilter(**filters.dict())
     qs = queries.filter_incidents(queries.incidents(request.user, "export"), f)
     return export_response(request.user, fmt, list(qs[:1000]))
 

@@ -12,6 +12,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import stix2
+from django.http import HttpResponse
 
 from mufakat.core.choices import TLP, Distribution
 from mufakat.cui.models import Asset, AssetKind, Incident, Status
@@ -274,6 +275,19 @@ FORMATS = {
     "geojson": ("application/geo+json", "geojson"),
     "kml": ("application/vnd.google-earth.kml+xml", "kml"),
 }
+
+
+def response(user: Any, fmt: str, incidents: list[Incident]) -> HttpResponse:
+    """The file download for an export the caller has already limited with restrict(user, "export");
+    the export is written to the audit log."""
+    from mufakat.core.services import record_export
+
+    ctype, ext = FORMATS[fmt]
+    body = render(fmt, incidents)
+    record_export(user, Incident, [i.pk for i in incidents], fmt)
+    resp = HttpResponse(body, content_type=ctype)
+    resp["Content-Disposition"] = f'attachment; filename="cui-incidents.{ext}"'
+    return resp
 
 
 def render(fmt: str, incidents: list[Incident]) -> str:

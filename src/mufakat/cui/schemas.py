@@ -30,6 +30,14 @@ class ImpactOut(Schema):
     redundancy: dict[str, RedundancyOut] = {}
 
 
+class IncidentFilterIn(Schema):
+    q: str = Field("", description="Text in title or description")
+    incident_type: str = ""
+    status: str = ""
+    state: str = Field("", description="ISO alpha-2: reporting state or a state served")
+    owner: str = Field("", description="ISO alpha-2 of the reporting state")
+
+
 class IncidentIn(Schema):
     title: str = Field(..., min_length=1, max_length=200)
     incident_type: IncidentType = IncidentType.UNKNOWN

@@ -4,8 +4,10 @@ imports and subscriptions. Reads via cui.queries (restrict()), writes via cui.se
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from mufakat.core.choices import Action
 from mufakat.core.queries import can
-from mufakat.core.services import record_export
 from mufakat.cui import exports, queries, services
 from mufakat.cui.forms import (
     AttachmentForm,
@@ -234,34 +235,51 @@ def incident_status(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("cui:incident", pk=inc.pk)
 
 
-@login_required
-@require_POST
-def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
+def _incident_action(
+    request: HttpRequest,
+    pk: int,
+    form: forms.Form,
+    *,
+    invalid: str,
+    done: str,
+    action: Callable[[Any, Any, dict[str, Any]], object],
+) -> HttpResponse:
+    """Run one owner-state write on an incident, report the outcome as a message, redirect back."""
     inc = queries.incident(request.user, pk)
-    form = UpdateForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(_("Write the update first."))
-        services.add_update(request.user, inc, form.cleaned_data["text"])
-        messages.success(request, _("Update added."))
+            raise ValidationError(invalid)
+        action(request.user, inc, form.cleaned_data)
+        messages.success(request, done)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     return redirect("cui:incident", pk=inc.pk)
+
+
+@login_required
+@require_POST
+def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _incident_action(
+        request,
+        pk,
+        UpdateForm(request.POST),
+        invalid=_("Write the update first."),
+        done=_("Update added."),
+        action=lambda user, inc, d: services.add_update(user, inc, d["text"]),
+    )
 
 
 @login_required
 @require_POST
 def incident_attach(request: HttpRequest, pk: int) -> HttpResponse:
-    inc = queries.incident(request.user, pk)
-    form = AttachmentForm(request.POST, request.FILES)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose a file to attach."))
-        services.add_attachment(request.user, inc, form.cleaned_data["file"])
-        messages.success(request, _("File attached."))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect("cui:incident", pk=inc.pk)
+    return _incident_action(
+        request,
+        pk,
+        AttachmentForm(request.POST, request.FILES),
+        invalid=_("Choose a file to attach."),
+        done=_("File attached."),
+        action=lambda user, inc, d: services.add_attachment(user, inc, d["file"]),
+    )
 
 
 @login_required
@@ -276,14 +294,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
 def _export(request: HttpRequest, fmt: str, incidents: list[Any]) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404
-    ctype, ext = exports.FORMATS[fmt]
-    body = exports.render(fmt, incidents)
-    from mufakat.cui.models import Incident
-
-    record_export(request.user, Incident, [i.pk for i in incidents], fmt)
-    resp = HttpResponse(body, content_type=ctype)
-    resp["Content-Disposition"] = f'attachment; filename="cui-incidents.{ext}"'
-    return resp
+    return exports.response(request.user, fmt, incidents)
 
 
 @login_required
