@@ -86,12 +86,25 @@ def test_analyst_cannot_release_by_editing(orgs: dict[str, Organisation]) -> Non
     d = services.guarded_write(analyst, Dossier(title="Anchorage"), "add")
     with pytest.raises(services.OutOfScope):
         services.guarded_write(analyst, d, "change", lambda o: setattr(o, "distribution", "asean"))
-    with pytest.raises(services.OutOfScope):
-        services.guarded_write(
-            analyst, Dossier(title="x", distribution="public", tlp="clear"), "add"
-        )
     d.refresh_from_db()
     assert d.distribution == "org"
+
+
+def test_creator_picks_first_audience_but_ai_output_starts_home(
+    orgs: dict[str, Organisation],
+) -> None:
+    analyst = make_user("sg-a", orgs["SG"], ["analyst"])
+    filed = services.guarded_write(
+        analyst, Dossier(title="Filed", distribution="asean", tlp="green"), "add"
+    )
+    assert filed.distribution == "asean"
+    with pytest.raises(services.OutOfScope):
+        services.guarded_write(
+            analyst,
+            Dossier(title="Draft", distribution="asean", tlp="green", ai_generated=True),
+            "add",
+        )
+    assert not Dossier.objects.filter(title="Draft").exists()
 
 
 def test_write_that_leaves_scope_rolls_back(orgs: dict[str, Organisation]) -> None:

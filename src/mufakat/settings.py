@@ -19,7 +19,9 @@ ALLOWED_HOSTS = CONFIG.allowed_hosts
 CSRF_TRUSTED_ORIGINS = CONFIG.csrf_trusted_origins
 
 # Feature modules: one Django app each. The UI shell and the API discover them from here.
-MUFAKAT_MODULES: list[str] = []
+MUFAKAT_MODULES: list[str] = [
+    "mufakat.cui",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -60,28 +60,39 @@ def guarded_write[R: SharedRecord](
                 obj.created_by = actor
             before: SharedRecord = model()
         else:
-            stored = manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).first()  # type: ignore[attr-defined]
+            stored = manager.restrict(actor, Action.CHANGE).filter(pk=obj.pk).first()  # type: ignore[attr-defined,unused-ignore]
             if stored is None:
                 raise OutOfScope(_("Not found."))
             before = stored
         if mutate is not None:
             mutate(obj)
-        _check_release(actor, before, obj)
+        _check_release(actor, before, obj, creating=action == Action.ADD)
         obj.full_clean(exclude=["shared_with"])
         obj.save()
         # A new record must land inside the actor's own add scope (its organisation and the
         # grant's constraints); an edited one must stay inside the change scope.
-        if not manager.restrict(actor, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        if not manager.restrict(actor, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined,unused-ignore]
             raise OutOfScope(
                 _("This change would put the record outside your organisation's scope.")
             )
     return obj
 
 
-def _check_release(actor: Any, before: SharedRecord, after: SharedRecord) -> None:
-    """Widening who receives a record is sharing, and approving AI output is approval: both need
-    their own grant, so an ordinary edit cannot be used to skip set_sharing/approve_ai_output."""
+def _check_release(
+    actor: Any, before: SharedRecord, after: SharedRecord, *, creating: bool
+) -> None:
+    """Widening who receives an existing record is sharing, and approving AI output is approval:
+    both need their own grant, so an edit cannot be used to skip set_sharing/approve_ai_output.
+
+    The creator of a record picks its first audience (as in MISP): a reporter who files an
+    incident releases it to the states concerned in the same step, so their focal points are
+    alerted at once. AI output cannot be released that way: it stays home until approved.
+    """
     model = type(after)
+    if creating:
+        if after.ai_generated and after.distribution != Distribution.ORGANISATION:
+            raise OutOfScope(_("AI output stays in your organisation until a person approves it."))
+        before = model(distribution=after.distribution, sharing_group=after.sharing_group)
     order = DISTRIBUTION_ORDER.index
     widened = order(after.distribution) > order(before.distribution) or (
         after.distribution == Distribution.GROUP
@@ -109,7 +120,7 @@ def set_sharing(
     """Change who a record is released to; only its owner state, with the share grant."""
     model = type(obj)
     ensure_grant(actor, model, Action.SHARE)
-    if not model._default_manager.restrict(actor, Action.SHARE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+    if not model._default_manager.restrict(actor, Action.SHARE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined,unused-ignore]
         raise OutOfScope(_("Not found."))
     if (
         sharing_group is not None
@@ -192,7 +203,7 @@ def approve_ai_output(actor: Any, obj: SharedRecord) -> SharedRecord:
     """A person with the approve grant in the owner state releases an AI output for sharing."""
     model = type(obj)
     ensure_grant(actor, model, Action.APPROVE)
-    if not model._default_manager.restrict(actor, Action.APPROVE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+    if not model._default_manager.restrict(actor, Action.APPROVE).filter(pk=obj.pk).exists():  # type: ignore[attr-defined,unused-ignore]
         raise OutOfScope(_("Not found."))
     if not obj.ai_generated:
         raise ValidationError(_("This record was not produced by AI; there is nothing to approve."))

@@ -339,7 +339,7 @@ class SharedRecordContract:
         missing_pk = (
             self.model._default_manager.order_by("-pk").values_list("pk", flat=True)[0] + 1000
         )
-        ghost = self.model(pk=missing_pk)
+        ghost = self.model(pk=missing_pk)  # type: ignore[misc,unused-ignore]
         client = self._client(world.users["other_member"])
         for url_of in (self.detail_url, self.api_detail_url):
             forbidden = client.get(url_of(secret))

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CuiConfig(AppConfig):
+    name = "mufakat.cui"
+    label = "cui"
+    verbose_name = _("Undersea infrastructure")
+
+    nav = [
+        {
+            "label": _("Undersea"),
+            "url": "cui:map",
+            "app": "cui",
+            "description": _("Cable and pipeline incidents: report, alert, coordinate repair."),
+        }
+    ]
+    map_layers = [
+        {
+            "name": _("Submarine cables"),
+            "url_name": "cui:cables_geojson",
+            "colour": "#0e7490",
+            "attribution": "Cables: TeleGeography Submarine Cable Map 2022-11-11, CC BY-NC-SA 3.0",
+        },
+        {
+            "name": _("Undersea incidents"),
+            "url_name": "cui:incidents_geojson",
+            "colour": "#b42318",
+            "radius": 7,
+        },
+    ]
+
+    def load_demo(self, console: Any) -> None:
+        from mufakat.cui.demo import load_demo
+
+        load_demo(console)

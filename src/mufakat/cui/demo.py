@@ -1,0 +1,187 @@
+"""Demo data: the shipped ASEAN cables and GEM pipelines, repair ships, and a few incidents from
+different states under different sharing rules. Idempotent: re-running changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rich.console import Console
+from rich.progress import Progress
+
+from mufakat.core.choices import TLP, Distribution
+from mufakat.core.context import acting
+from mufakat.core.models import Organisation, SharingGroup
+from mufakat.cui import importers, services
+from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status
+
+# Home ports of cable ships that work the region; positions are the ports, not live tracks.
+SHIPS: list[dict[str, Any]] = [
+    {
+        "name": "CS Asean Explorer",
+        "operator": "ASEAN Cableship Pte Ltd",
+        "home_port": "Singapore",
+        "lat": 1.264,
+        "lon": 103.84,
+        "speed_knots": 12.0,
+    },
+    {
+        "name": "CS Asean Restorer",
+        "operator": "ASEAN Cableship Pte Ltd",
+        "home_port": "Batangas, Philippines",
+        "lat": 13.75,
+        "lon": 121.04,
+        "speed_knots": 12.0,
+    },
+    {
+        "name": "CS Recorder",
+        "operator": "Global Marine (SEAIOCMA zone)",
+        "home_port": "Batam, Indonesia",
+        "lat": 1.16,
+        "lon": 104.0,
+        "speed_knots": 11.0,
+    },
+    {
+        "name": "Repair vessel Songkhla",
+        "operator": "Demo operator",
+        "home_port": "Songkhla, Thailand",
+        "lat": 7.21,
+        "lon": 100.6,
+        "speed_knots": 10.0,
+    },
+]
+
+# (reporting state, username, title, type, lat, lon, severity, status, days ago, distribution, tlp, description)
+INCIDENTS: list[tuple[str, str, str, str, float, float, int, str, int, str, str, str]] = [
+    (
+        "SG",
+        "sg-analyst",
+        "Anchor strike near the eastern Singapore Strait",
+        IncidentType.ANCHOR,
+        1.22,
+        104.08,
+        Severity.SERIOUS,
+        Status.UNDER_REPAIR,
+        12,
+        Distribution.ASEAN,
+        TLP.GREEN,
+        "Loss of light on one fibre pair; a merchant vessel was anchored nearby in bad weather. "
+        "Treated as an accident pending survey.",
+    ),
+    (
+        "ID",
+        "id-analyst",
+        "Fishing gear damage off Bangka",
+        IncidentType.FISHING,
+        -1.9,
+        106.6,
+        Severity.MODERATE,
+        Status.RESTORED,
+        40,
+        Distribution.GROUP,
+        TLP.AMBER,
+        "Shunt fault traced by OTDR; trawl marks reported by the repair crew.",
+    ),
+    (
+        "PH",
+        "ph-analyst",
+        "Fault on a Luzon Strait segment after earthquake",
+        IncidentType.NATURAL,
+        19.6,
+        120.9,
+        Severity.SERIOUS,
+        Status.CONFIRMED,
+        5,
+        Distribution.ASEAN_PLUS,
+        TLP.GREEN,
+        "Fault coincides with seismic activity; submarine landslide suspected.",
+    ),
+    (
+        "VN",
+        "vn-analyst",
+        "Power feed fault in the South China Sea",
+        IncidentType.FAULT,
+        10.3,
+        109.5,
+        Severity.LOW,
+        Status.REPORTED,
+        2,
+        Distribution.ORGANISATION,
+        TLP.AMBER,
+        "Power feed equipment alarm; no traffic loss yet.",
+    ),
+]
+
+
+def load_demo(console: Console | None = None) -> None:
+    console = console or Console(quiet=True)
+    with Progress(console=console, transient=True) as progress:
+        t = progress.add_task("Undersea assets", total=3 + len(INCIDENTS))
+        importers.import_cables(importers.shipped_cables_dir())
+        progress.advance(t)
+        importers.import_pipelines(importers.shipped_pipelines())
+        progress.advance(t)
+        for ship in SHIPS:
+            RepairShip.objects.update_or_create(name=ship["name"], defaults=ship)
+        progress.advance(t)
+        users = get_user_model().objects
+        group = SharingGroup.objects.filter(name="Malacca Strait cable watch").first()
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        for (
+            code,
+            username,
+            title,
+            itype,
+            lat,
+            lon,
+            sev,
+            status,
+            days,
+            wanted,
+            tlp,
+            desc,
+        ) in INCIDENTS:
+            progress.advance(t)
+            user = users.filter(username=username).first()
+            org = Organisation.objects.filter(code=code).first()
+            if (
+                user is None
+                or org is None
+                or Incident.objects.filter(owner_org=org, title=title).exists()
+            ):
+                continue
+            dist = (
+                Distribution.ORGANISATION
+                if wanted == Distribution.GROUP and group is None
+                else wanted
+            )
+            with acting(user):
+                inc = services.report_incident(
+                    user,
+                    services.IncidentInput(
+                        title=title,
+                        incident_type=itype,
+                        occurred_at=now - timedelta(days=days),
+                        lat=lat,
+                        lon=lon,
+                        severity=sev,
+                        description=desc,
+                        distribution=dist,
+                        tlp=tlp,
+                        sharing_group=group if dist == Distribution.GROUP else None,
+                    ),
+                )
+                path: list[str] = [
+                    Status.CONFIRMED,
+                    Status.REPAIR_PLANNED,
+                    Status.UNDER_REPAIR,
+                    Status.RESTORED,
+                ]
+                for step in path[: path.index(status) + 1] if status in path else []:
+                    services.change_status(user, inc, step, "")
+                if status == Status.RESTORED:
+                    Incident.objects.filter(pk=inc.pk).update(
+                        restored_at=inc.occurred_at + timedelta(days=9)
+                    )

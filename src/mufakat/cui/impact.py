@@ -1,0 +1,172 @@
+"""Impact analysis: which assets lie within a radius of an incident, which states they serve and
+what redundancy those states keep.
+
+Routes are indexed as two-point segments in a shapely STRtree (cheap bounding-box prefilter);
+candidate distances are computed vectorised in a local frame, then the nearest point of each
+candidate asset is measured on the WGS84 ellipsoid for the reported value.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from django.db.models import Count, Max
+
+from mufakat.cui.geo import geodesic_km
+from mufakat.cui.models import Asset, AssetKind, Segment
+
+KM_PER_DEG = 111.195  # mean-sphere degree, for the prefilter box only
+DEFAULT_RADIUS_KM = 50.0
+
+
+@dataclass
+class AssetInfo:
+    id: int
+    name: str
+    kind: str
+    states: list[str]
+
+
+@dataclass
+class SegmentIndex:
+    """All route segments as numpy arrays plus an STRtree over them."""
+
+    seg_ids: np.ndarray[Any, Any]
+    asset_ids: np.ndarray[Any, Any]
+    coords: np.ndarray[Any, Any]  # (n, 4): lon1, lat1, lon2, lat2
+    tree: shapely.STRtree
+    assets: dict[int, AssetInfo]
+    cables_by_state: dict[str, set[int]] = field(default_factory=dict)
+    version: tuple[Any, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        rows: list[tuple[int, int, float, float, float, float]],
+        assets: dict[int, AssetInfo],
+        version: tuple[Any, ...] = (),
+    ) -> SegmentIndex:
+        arr = np.array([r[2:] for r in rows], dtype=float).reshape(-1, 4)
+        lines = shapely.linestrings(arr.reshape(-1, 2, 2)) if len(arr) else np.array([])
+        by_state: dict[str, set[int]] = {}
+        for a in assets.values():
+            if a.kind == AssetKind.CABLE:
+                for s in a.states:
+                    by_state.setdefault(s, set()).add(a.id)
+        return cls(
+            seg_ids=np.array([r[0] for r in rows], dtype=np.int64),
+            asset_ids=np.array([r[1] for r in rows], dtype=np.int64),
+            coords=arr,
+            tree=shapely.STRtree(lines),
+            assets=assets,
+            cables_by_state=by_state,
+            version=version,
+        )
+
+    def nearby(self, lat: float, lon: float, radius_km: float) -> list[tuple[int, float, int]]:
+        """(asset id, distance km, nearest segment id) within the radius, nearest first."""
+        k = max(math.cos(math.radians(lat)), 0.01)
+        dlat = radius_km / KM_PER_DEG * 1.01
+        dlon = min(radius_km / (KM_PER_DEG * k) * 1.01, 180.0)
+        idx = self.tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        if len(idx) == 0:
+            return []
+        c = self.coords[idx]
+        ax = ((c[:, 0] - lon + 180.0) % 360.0 - 180.0) * k
+        bx = ((c[:, 2] - lon + 180.0) % 360.0 - 180.0) * k
+        ay, by = c[:, 1] - lat, c[:, 3] - lat
+        vx, vy = bx - ax, by - ay
+        den = vx * vx + vy * vy
+        t = np.clip(-(ax * vx + ay * vy) / np.where(den == 0, 1.0, den), 0.0, 1.0)
+        px, py = ax + t * vx, ay + t * vy
+        approx = np.hypot(px, py) * KM_PER_DEG
+        aid = self.asset_ids[idx]
+        order = np.lexsort((approx, aid))
+        _u, first = np.unique(aid[order], return_index=True)
+        best = order[first]
+        out = []
+        for i in best:
+            if approx[i] > radius_km * 1.02:  # projection error at these scales is well below 2 %
+                continue
+            d = geodesic_km(lat, lon, lat + float(py[i]), lon + float(px[i]) / k)
+            if d <= radius_km:
+                out.append((int(aid[i]), d, int(self.seg_ids[idx[i]])))
+        out.sort(key=lambda r: (r[1], r[0]))
+        return out
+
+    def analyse(
+        self, lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM
+    ) -> dict[str, Any]:
+        hits = self.nearby(lat, lon, radius_km)
+        assets = []
+        affected_cables: set[int] = set()
+        states: set[str] = set()
+        for aid, dist, seg in hits:
+            info = self.assets[aid]
+            assets.append(
+                {
+                    "id": aid,
+                    "name": info.name,
+                    "kind": info.kind,
+                    "distance_km": round(dist, 3),
+                    "segment_id": seg,
+                    "states": info.states,
+                }
+            )
+            if info.kind == AssetKind.CABLE:
+                affected_cables.add(aid)
+                states.update(info.states)
+        redundancy = {}
+        for s in sorted(states):
+            serving = self.cables_by_state.get(s, set())
+            remaining = serving - affected_cables
+            redundancy[s] = {
+                "total": len(serving),
+                "affected": len(serving & affected_cables),
+                "remaining": len(remaining),
+            }
+        return {
+            "radius_km": radius_km,
+            "assets": assets,
+            "segments": [a["segment_id"] for a in assets],
+            "affected_states": sorted(states),
+            "redundancy": redundancy,
+        }
+
+
+_lock = threading.Lock()
+_index: SegmentIndex | None = None
+
+
+def _version() -> tuple[Any, ...]:
+    agg = Asset.objects.aggregate(n=Count("pk"), last=Max("updated"))
+    return (agg["n"], agg["last"], Segment.objects.count())
+
+
+def load_index() -> SegmentIndex:
+    """Build from the database once; rebuilt when an import changed assets or segments."""
+    global _index  # noqa: PLW0603 - a per-process cache of derived data
+    version = _version()
+    with _lock:
+        if _index is not None and _index.version == version:
+            return _index
+        assets = {
+            a["pk"]: AssetInfo(a["pk"], a["name"], a["kind"], list(a["states"] or []))
+            for a in Asset.objects.values("pk", "name", "kind", "states")
+        }
+        rows = list(
+            Segment.objects.order_by("pk").values_list(
+                "pk", "asset_id", "lon1", "lat1", "lon2", "lat2"
+            )
+        )
+        _index = SegmentIndex.build(rows, assets, version)
+        return _index
+
+
+def analyse(lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM) -> dict[str, Any]:
+    return load_index().analyse(lat, lon, radius_km)

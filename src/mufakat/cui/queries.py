@@ -1,0 +1,159 @@
+"""All CUI reads. Incidents always start from restrict(); assets are public reference data."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import searoute
+from django.db.models import Q, QuerySet
+
+from mufakat.core import queries as core_queries
+from mufakat.cui.models import Asset, AssetKind, Incident, RepairShip, Status
+
+BASE_SELECT = ("owner_org", "asset", "sharing_group")
+
+
+def incidents(user: Any, action: str = "view") -> QuerySet[Incident]:
+    return core_queries.visible(Incident, user, action).select_related(*BASE_SELECT)
+
+
+def incident(user: Any, pk: Any, action: str = "view") -> Incident:
+    return core_queries.access(Incident, user, pk, action)
+
+
+@dataclass
+class IncidentFilter:
+    q: str = ""
+    incident_type: str = ""
+    status: str = ""
+    severity: int | None = None
+    state: str = ""
+    owner: str = ""
+    since: date | None = None
+    until: date | None = None
+    asset_id: int | None = None
+
+
+def filter_incidents(qs: QuerySet[Incident], f: IncidentFilter) -> QuerySet[Incident]:
+    if f.q:
+        qs = qs.filter(Q(title__icontains=f.q) | Q(description__icontains=f.q))
+    if f.incident_type:
+        qs = qs.filter(incident_type=f.incident_type)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.severity:
+        qs = qs.filter(severity=f.severity)
+    if f.state:
+        # JSON list stored as text on SQLite and jsonb on PostgreSQL: the quoted code matches both.
+        code = f.state.upper()[:2]
+        qs = qs.filter(Q(affected_states__icontains=f'"{code}"') | Q(owner_org__code=code))
+    if f.owner:
+        qs = qs.filter(owner_org__code=f.owner.upper())
+    if f.since:
+        qs = qs.filter(occurred_at__date__gte=f.since)
+    if f.until:
+        qs = qs.filter(occurred_at__date__lte=f.until)
+    if f.asset_id:
+        qs = qs.filter(Q(asset_id=f.asset_id) | Q(affected_assets=f.asset_id)).distinct()
+    return qs
+
+
+def dashboard(user: Any) -> dict[str, Any]:
+    """Regional figures over the incidents this user may see (nothing else is counted)."""
+    rows = list(
+        incidents(user).values(
+            "incident_type",
+            "affected_states",
+            "owner_org__code",
+            "occurred_at",
+            "restored_at",
+            "status",
+        )
+    )
+    by_type = Counter(r["incident_type"] for r in rows)
+    by_state: Counter[str] = Counter()
+    for r in rows:
+        by_state.update(set(r["affected_states"] or []) | {r["owner_org__code"]})
+    by_month = Counter(r["occurred_at"].strftime("%Y-%m") for r in rows)
+    durations = [
+        (r["restored_at"] - r["occurred_at"]).total_seconds() / 3600
+        for r in rows
+        if r["restored_at"] is not None and r["restored_at"] >= r["occurred_at"]
+    ]
+    open_count = sum(1 for r in rows if r["status"] not in (Status.RESTORED, Status.CLOSED))
+    return {
+        "total": len(rows),
+        "open": open_count,
+        "by_type": by_type.most_common(),
+        "by_state": by_state.most_common(),
+        "by_month": sorted(by_month.items()),
+        "mttr_hours": (sum(durations) / len(durations)) if durations else None,
+        "restored_count": len(durations),
+    }
+
+
+def assets(kind: str = "", q: str = "") -> QuerySet[Asset]:
+    qs = Asset.objects.all()
+    if kind:
+        qs = qs.filter(kind=kind)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(owners__icontains=q))
+    return qs
+
+
+def asset(pk: Any) -> Asset:
+    from django.http import Http404
+
+    obj = (
+        Asset.objects.filter(pk=pk).prefetch_related("landing_points").first()
+        if str(pk).isdigit()
+        else None
+    )
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def redundancy(a: Asset) -> dict[str, list[Asset]]:
+    """Other cables landing in each state this asset serves."""
+    others = (
+        Asset.objects.filter(kind=AssetKind.CABLE).exclude(pk=a.pk).only("pk", "name", "states")
+    )
+    by_state: dict[str, list[Asset]] = {s: [] for s in a.states}
+    for o in others:
+        for s in o.states:
+            if s in by_state:
+                by_state[s].append(o)
+    return by_state
+
+
+@dataclass
+class Eta:
+    ship: RepairShip
+    distance_nm: float | None
+    hours: float | None
+    arrival: datetime | None
+    error: str = ""
+
+
+def repair_etas(
+    inc: Incident, speed_knots: float | None = None, start: datetime | None = None
+) -> list[Eta]:
+    """Sea-lane distance (searoute's offline network) and time from each ship at its speed."""
+    out = []
+    for ship in RepairShip.objects.all():
+        speed = speed_knots or ship.speed_knots
+        try:
+            route = searoute.searoute([ship.lon, ship.lat], [inc.lon, inc.lat], units="naut")
+            nm = float(route["properties"]["length"])
+        except Exception as exc:  # searoute fails for points it cannot snap to its network
+            out.append(Eta(ship, None, None, None, str(exc)[:200]))
+            continue
+        hours = nm / speed if speed > 0 else None
+        arrival = (start + timedelta(hours=hours)) if start and hours is not None else None
+        out.append(Eta(ship, round(nm, 1), round(hours, 1) if hours is not None else None, arrival))
+    out.sort(key=lambda e: (e.hours is None, e.hours or 0))
+    return out

@@ -1,0 +1,121 @@
+"""API schemas for the CUI module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from mufakat.core.choices import TLP, Distribution
+from mufakat.cui.models import IncidentType, Severity
+
+
+class ImpactAssetOut(Schema):
+    id: int
+    name: str
+    kind: str
+    distance_km: float
+
+
+class RedundancyOut(Schema):
+    total: int
+    affected: int
+    remaining: int
+
+
+class ImpactOut(Schema):
+    assets: list[ImpactAssetOut]
+    affected_states: list[str]
+    redundancy: dict[str, RedundancyOut] = {}
+
+
+class IncidentFilterIn(Schema):
+    q: str = Field("", description="Text in title or description")
+    incident_type: str = ""
+    status: str = ""
+    state: str = Field("", description="ISO alpha-2: reporting state or a state served")
+    owner: str = Field("", description="ISO alpha-2 of the reporting state")
+
+
+class IncidentIn(Schema):
+    title: str = Field(..., min_length=1, max_length=200)
+    incident_type: IncidentType = IncidentType.UNKNOWN
+    occurred_at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    uncertainty_km: float = Field(1.0, ge=0, le=500)
+    asset_id: int | None = None
+    segment_id: int | None = None
+    depth_m: float | None = Field(None, ge=0, le=11000)
+    severity: Severity = Severity.MODERATE
+    description: str = ""
+    impact_radius_km: float = 50.0
+    distribution: Distribution = Distribution.ORGANISATION
+    tlp: TLP = TLP.AMBER
+    shared_with: list[str] = Field(default_factory=list, description="ISO alpha-2 codes")
+    sharing_group_id: int | None = None
+
+
+class IncidentOut(Schema):
+    id: int
+    reference: str
+    title: str
+    incident_type: str
+    occurred_at: datetime
+    lat: float
+    lon: float
+    uncertainty_km: float
+    asset_id: int | None
+    depth_m: float | None
+    severity: int
+    status: str
+    description: str
+    owner: str
+    distribution: str
+    tlp: str
+    affected_states: list[str]
+    impact: ImpactOut | None
+    created: datetime
+    updated: datetime
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> str:
+        return str(obj.owner_org.code)
+
+    @staticmethod
+    def resolve_impact(obj: Any) -> dict[str, Any] | None:
+        return obj.impact or None
+
+
+class StatusIn(Schema):
+    status: str
+    note: str = ""
+
+
+class AssetOut(Schema):
+    id: int
+    name: str
+    kind: str
+    source: str
+    owners: str
+    rfs_year: int | None
+    length_km: float | None
+    states: list[str]
+    attribution: str
+
+    @staticmethod
+    def resolve_attribution(obj: Any) -> str:
+        return str(obj.attribution)
+
+
+class StixImportOut(Schema):
+    created: list[int]
+
+
+class EtaOut(Schema):
+    ship: str
+    home_port: str
+    distance_nm: float | None
+    hours: float | None
+    error: str

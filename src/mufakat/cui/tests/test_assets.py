@@ -1,0 +1,209 @@
+"""Imports, segments, impact analysis and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from typer.testing import CliRunner
+
+from mufakat.cui import importers
+from mufakat.cui.geo import geodesic_km, parse_kml
+from mufakat.cui.impact import SegmentIndex, analyse, load_index
+from mufakat.cui.models import Asset, AssetKind, LandingPoint, Segment
+
+SHARED = Path(__file__).resolve().parents[4].parent / "shared" / "data"
+
+
+def test_shipped_import_counts_and_facts(assets: None) -> None:
+    assert Asset.objects.filter(kind=AssetKind.CABLE).count() == 95
+    assert Asset.objects.filter(kind=AssetKind.PIPELINE).count() == 229
+    assert LandingPoint.objects.count() == 376
+    apg = Asset.objects.get(name="Asia Pacific Gateway (APG)")
+    assert {"SG", "MY", "VN", "JP"} <= set(apg.states)
+    assert apg.rfs_year == 2016
+    assert apg.segments.count() > 10
+    assert apg.landing_points.filter(country="SG").exists()
+
+
+def test_reimport_is_idempotent_and_reports_changes(assets: None) -> None:
+    segs = Segment.objects.count()
+    again = importers.import_cables(importers.shipped_cables_dir())
+    assert again.as_dict()["assets"] == {"created": 0, "updated": 0, "unchanged": 95}
+    assert again.landing_points.unchanged == 376
+    assert Segment.objects.count() == segs
+    apg = Asset.objects.get(name="Asia Pacific Gateway (APG)")
+    Asset.objects.filter(pk=apg.pk).update(content_hash="stale", owners="someone else")
+    third = importers.import_cables(importers.shipped_cables_dir())
+    assert third.assets.updated == 1
+    assert "NTT" in Asset.objects.get(pk=apg.pk).owners
+
+
+def test_impact_singapore_strait_sorted_geodesic(assets: None) -> None:
+    result = analyse(1.2, 104.0, 50)
+    dists = [a["distance_km"] for a in result["assets"]]
+    assert dists == sorted(dists)
+    assert dists[0] < 1
+    assert all(d <= 50 for d in dists)
+    assert {"SG", "ID", "MY"} <= set(result["affected_states"])
+    sg = result["redundancy"]["SG"]
+    assert sg["total"] == sg["affected"] + sg["remaining"]
+    assert sg["affected"] > 10
+
+
+def test_impact_matches_naive_distance(assets: None) -> None:
+    """The STRtree path finds the same assets as measuring every route densely."""
+    import shapely
+    from shapely.ops import nearest_points
+
+    idx = load_index()
+    lat, lon, r = 5.5, 103.5, 120.0
+    fast = {a: d for a, d, _s in idx.nearby(lat, lon, r)}
+    naive: dict[int, float] = {}
+    for a in Asset.objects.all():
+        for x1, y1, x2, y2 in a.segments.values_list("lon1", "lat1", "lon2", "lat2"):
+            line = shapely.LineString([(x1, y1), (x2, y2)])
+            p = nearest_points(line, shapely.Point(lon, lat))[0]
+            d = geodesic_km(lat, lon, p.y, p.x)
+            if d <= r:
+                naive[a.pk] = min(naive.get(a.pk, d), d)
+    assert set(fast) == set(naive)
+    for k, d in fast.items():
+        assert d == pytest.approx(naive[k], rel=0.02, abs=0.2)
+
+
+def test_index_of_nothing_is_empty() -> None:
+    idx = SegmentIndex.build([], {})
+    assert idx.analyse(1.0, 104.0)["assets"] == []
+
+
+def test_cli_impact_json(assets: None) -> None:
+    from mufakat.cui.cli import app
+
+    res = CliRunner().invoke(
+        app, ["impact", "--lat", "1.2", "--lon", "104.0", "--radius-km", "20", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert set(data) == {"assets", "affected_states"}
+    assert set(data["assets"][0]) == {"id", "name", "kind", "distance_km"}
+    assert "SG" in data["affected_states"]
+    bad = CliRunner().invoke(app, ["impact", "--lat", "95", "--lon", "104.0", "--json"])
+    assert bad.exit_code == 2
+    assert "latitude 95.0 is out of range" in bad.output
+
+
+def test_cli_import_reports_counts(db: Any) -> None:
+    from mufakat.cui.cli import app
+
+    Asset.objects.all().delete()
+    LandingPoint.objects.all().delete()
+    res = CliRunner().invoke(app, ["import-cables", str(importers.shipped_cables_dir())])
+    assert res.exit_code == 0, res.output
+    assert "95 created" in res.output
+    res = CliRunner().invoke(app, ["import-cables", str(importers.shipped_cables_dir())])
+    assert "95 unchanged" in res.output
+
+
+def test_cli_import_missing_file(db: Any, tmp_path: Path) -> None:
+    from mufakat.cui.cli import app
+
+    before = Asset.objects.count()
+    res = CliRunner().invoke(app, ["import-cables", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "cables.json is missing" in res.output
+    assert Asset.objects.count() == before
+
+
+def test_bad_geometry_imports_nothing(db: Any, tmp_path: Path) -> None:
+    for name in ("cables.json", "landing-point-geo.json"):
+        (tmp_path / name).write_bytes((importers.shipped_cables_dir() / name).read_bytes())
+    geo = json.loads((importers.shipped_cables_dir() / "cable-geo.json").read_text())
+    geo["features"][-1]["geometry"]["coordinates"][0][0] = [200.0, 1.0]
+    (tmp_path / "cable-geo.json").write_text(json.dumps(geo))
+    Asset.objects.all().delete()
+    LandingPoint.objects.all().delete()
+    with pytest.raises(ValidationError, match=r"longitude 200.0 is out of range"):
+        importers.import_cables(tmp_path)
+    assert Asset.objects.count() == 0
+    assert LandingPoint.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b'{"type": "Point", "coordinates": [1, 2]}', "FeatureCollection"),
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}',
+            "expected a LineString",
+        ),
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[1, 95], [2, 2]]}}]}',
+            "latitude 95.0 is out of range",
+        ),
+    ],
+)
+def test_upload_geojson_errors(db: Any, payload: bytes, message: str) -> None:
+    from mufakat.core.models import Organisation
+
+    before = Asset.objects.count()
+    with pytest.raises(ValidationError, match=message):
+        importers.import_upload(payload, "x.geojson", Organisation.objects.get(code="SG"))
+    assert Asset.objects.count() == before
+
+
+KML = b"""<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<Placemark><name>Batam power link</name><LineString><coordinates>103.9,1.15,0 103.95,1.25,0 104.0,1.3,0</coordinates></LineString></Placemark>
+</Document></kml>"""
+
+
+def test_kml_upload_and_reupload(db: Any) -> None:
+    from mufakat.core.models import Organisation
+
+    sg = Organisation.objects.get(code="SG")
+    first = importers.import_upload(KML, "links.kml", sg)
+    assert first.assets.created == 1
+    again = importers.import_upload(KML, "links.kml", sg)
+    assert again.assets.unchanged == 1
+    a = Asset.objects.get(name="Batam power link")
+    assert a.segments.count() == 2
+    assert a.uploaded_by_org == sg
+
+
+def test_kml_refuses_entities_and_bad_xml() -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "aaaa">]><kml>&a;</kml>'
+    with pytest.raises(ValidationError, match="refused"):
+        parse_kml(bomb)
+    with pytest.raises(ValidationError, match="not well-formed"):
+        parse_kml(b"<kml><Placemark>")
+    with pytest.raises(ValidationError, match="no Placemark"):
+        parse_kml(b'<kml xmlns="http://www.opengis.net/kml/2.2"></kml>')
+
+
+@pytest.mark.skipif(
+    not (SHARED / "submarine-cables" / "cables.json").is_file(),
+    reason="../shared/data (full TeleGeography set) is not present in this checkout",
+)
+def test_full_shared_cable_set(assets: None) -> None:
+    report = importers.import_cables(SHARED / "submarine-cables")
+    assert report.assets.unchanged == 95  # the shipped subset is the same snapshot
+    assert report.assets.created + 95 == Asset.objects.filter(kind=AssetKind.CABLE).count()
+    assert report.assets.created >= 420
+    assert LandingPoint.objects.count() >= 1400
+    # Far from ASEAN: the Baltic (Estlink area) now has cables too.
+    assert analyse(59.6, 24.9, 60)["assets"]
+
+
+def test_upload_size_limit(db: Any, settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mufakat.core.uploads import check_upload
+
+    settings.MUFAKAT_MAX_UPLOAD_BYTES = 10
+    f = SimpleUploadedFile("big.geojson", b"x" * 100)
+    with pytest.raises(ValidationError, match="the limit is"):
+        check_upload(f, allowed={".geojson"})

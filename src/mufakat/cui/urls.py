@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from mufakat.cui import views
+
+app_name = "cui"
+urlpatterns = [
+    path("", views.map_view, name="map"),
+    path("incidents/", views.incident_list, name="incidents"),
+    path("incidents/new/", views.incident_new, name="incident_new"),
+    path("incidents/export/<str:fmt>/", views.incidents_export, name="incidents_export"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident"),
+    path("incidents/<int:pk>/status/", views.incident_status, name="incident_status"),
+    path("incidents/<int:pk>/update/", views.incident_update, name="incident_update"),
+    path("incidents/<int:pk>/attach/", views.incident_attach, name="incident_attach"),
+    path("incidents/<int:pk>/export/<str:fmt>/", views.incident_export, name="incident_export"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("assets/", views.asset_list, name="assets"),
+    path("assets/<int:pk>/", views.asset_detail, name="asset"),
+    path("upload/", views.upload, name="upload"),
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path("geo/cables.geojson", views.cables_geojson, name="cables_geojson"),
+    path("geo/pipelines.geojson", views.pipelines_geojson, name="pipelines_geojson"),
+    path("geo/landing-points.geojson", views.landing_points_geojson, name="landing_points_geojson"),
+    path("geo/incidents.geojson", views.incidents_geojson, name="incidents_geojson"),
+]
