@@ -139,8 +139,6 @@ LANGUAGES = [
     ("en", _("English")),
     ("id", _("Bahasa Indonesia")),
     ("vi", _("Tiếng Việt")),
-    ("ms", _("Bahasa Melayu")),
-    ("th", _("ภาษาไทย")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
@@ -168,7 +166,9 @@ TASKS: dict[str, dict[str, object]] = {
     )
 }
 if CONFIG.redis_url:
-    INSTALLED_APPS.append("django_rq")
+    # django_rq runs the workers; django_tasks_rq bridges django.tasks to RQ (its Job class must
+    # be given to the worker, see mufakat.cli.worker_command).
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": CONFIG.redis_url, "DEFAULT_TIMEOUT": 600}}
     CACHES = {
         "default": {
@@ -176,7 +176,7 @@ if CONFIG.redis_url:
             "LOCATION": CONFIG.redis_url,
         }
     }
-elif CONFIG.database_url:
+elif CONFIG.postgresql:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -21,10 +21,14 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
     ".kmz": (b"PK\x03\x04",),
     ".docx": (b"PK\x03\x04",),
 }
-TEXT_TYPES = frozenset({".json", ".geojson", ".kml", ".csv", ".txt", ".nmea", ".md", ".xml", ".gpx"})
+TEXT_TYPES = frozenset(
+    {".json", ".geojson", ".kml", ".csv", ".txt", ".nmea", ".md", ".xml", ".gpx"}
+)
 
 
-def check_upload(f: UploadedFile[bytes], *, allowed: Iterable[str], max_bytes: int | None = None) -> str:
+def check_upload(
+    f: UploadedFile[bytes], *, allowed: Iterable[str], max_bytes: int | None = None
+) -> str:
     """Validate an uploaded file; return its lower-case extension or raise ValidationError."""
     limit = max_bytes or settings.MUFAKAT_MAX_UPLOAD_BYTES
     allowed_set = {a.lower() for a in allowed}
@@ -47,7 +51,9 @@ def check_upload(f: UploadedFile[bytes], *, allowed: Iterable[str], max_bytes: i
     head = f.read(8192)
     f.seek(0)
     if ext in MAGIC and not head.startswith(MAGIC[ext]):
-        raise ValidationError(_("%(name)s does not look like a %(ext)s file.") % {"name": name, "ext": ext})
+        raise ValidationError(
+            _("%(name)s does not look like a %(ext)s file.") % {"name": name, "ext": ext}
+        )
     if ext in TEXT_TYPES:
         if b"\x00" in head:
             raise ValidationError(_("%(name)s is not a text file.") % {"name": name})
