@@ -186,8 +186,18 @@ elif CONFIG.postgresql:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-EMAIL_BACKEND = CONFIG.email_backend or "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = CONFIG.data_dir / "mail"
+# Django 6.1 mailer configuration (EMAIL_BACKEND/EMAIL_FILE_PATH are deprecated). Without a
+# configured backend, mail is written as files to the data folder: nothing leaves the machine.
+MAILERS = {
+    "default": (
+        {"BACKEND": CONFIG.email_backend}
+        if CONFIG.email_backend
+        else {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(CONFIG.data_dir / "mail")},
+        }
+    )
+}
 DEFAULT_FROM_EMAIL = "Mufakat <no-reply@mufakat.invalid>"
 
 NINJA_PAGINATION_PER_PAGE = 50
@@ -213,5 +223,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Replaces Django's default DEBUG-only console handler, which would print every line twice.
+        "django": {"handlers": ["console"], "level": CONFIG.log_level, "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
