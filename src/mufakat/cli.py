@@ -28,8 +28,13 @@ console = Console()
 
 def _setup() -> None:
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:  # an operator's mistake: say which setting, no traceback
+        console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _migrate(verbosity: int = 0) -> None:

@@ -43,7 +43,10 @@ def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "REDIS_URL", "MUFAKAT_ENV", "MUFAKAT_LOG_JSON"}
     }
-    env.update(DJANGO_SETTINGS_MODULE="mufakat.settings", MUFAKAT_DATA_DIR=str(data_dir))
+    # Rich wraps messages at the terminal width; a wide one keeps them on one line for asserts.
+    env.update(
+        DJANGO_SETTINGS_MODULE="mufakat.settings", MUFAKAT_DATA_DIR=str(data_dir), COLUMNS="200"
+    )
     env.update(extra)
     return env
 
@@ -69,6 +72,15 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.2)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A fresh SQLite data folder with the demo loaded once by `mufakat demo --no-serve`."""
+    env = clean_env(tmp_path_factory.mktemp("demo-data"))
+    r = run_cli("demo", "--no-serve", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return env
 
 
 @pytest.fixture(name="cli")
