@@ -74,9 +74,7 @@ def test_audit_verify_reports_an_intact_chain(cli: Any, demo_env: dict[str, str]
     assert re.search(r"Audit chain intact: \d+ entries", r.stdout)
 
 
-def test_bad_configuration_is_reported_not_a_traceback(
-    cli: Any, demo_env: dict[str, str]
-) -> None:
+def test_bad_configuration_is_reported_not_a_traceback(cli: Any, demo_env: dict[str, str]) -> None:
     r = cli("audit", "verify", env={**demo_env, "MUFAKAT_ENV": "staging"})
     assert r.returncode == 2
     assert "Configuration error" in r.stdout
