@@ -35,6 +35,13 @@ def _setup() -> None:
     except ImproperlyConfigured as exc:  # an operator's mistake: say which setting, no traceback
         console.print(f"[red]Configuration error:[/red] {exc}")
         raise typer.Exit(2) from None
+    from django.db import OperationalError, connection
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:  # wrong DATABASE_URL, server down, missing database
+        console.print(f"[red]Database unavailable:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _migrate(verbosity: int = 0) -> None:
@@ -69,6 +76,7 @@ def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
             host=host,
             port=port,
             workers=workers,
+            http="mufakat.serving:NoDelayH11Protocol",
             log_level="info",
             lifespan="off",
         )

@@ -80,3 +80,14 @@ def test_bad_configuration_is_reported_not_a_traceback(cli: Any, demo_env: dict[
     assert "Configuration error" in r.stdout
     assert "MUFAKAT_ENV must be one of development, test, production" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_unreachable_database_is_reported_not_a_traceback(
+    cli: Any, demo_env: dict[str, str]
+) -> None:
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    env = {**demo_env, "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/nowhere"}
+    r = cli("audit", "verify", env=env)
+    assert r.returncode == 2
+    assert "Database unavailable" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
