@@ -180,6 +180,7 @@ def main() -> None:
         os.environ.get("MUFAKAT_BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_PG
     )
     results: dict[str, dict[str, dict[str, float]]] = {}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="mufakat-bench-") as tmp:
         out = Path(tmp)
         if args.only in (None, "sqlite"):
@@ -194,7 +195,8 @@ def main() -> None:
     report = table(results)
     header = (
         f"{args.users} users, {args.seconds} s, {args.workers} ASGI workers, loopback; "
-        f"{platform.python_version()}, {os.cpu_count()} cores"
+        f"Python {platform.python_version()}, {os.cpu_count()} cores; load average before the "
+        f"run {load_before:.1f} (other processes share these cores)"
     )
     print(f"\n{header}\n\n{report}")
     (HERE / "results").mkdir(exist_ok=True)

@@ -112,8 +112,11 @@ def database_from_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(u.password or ""),
         "HOST": u.hostname or "",
         "PORT": str(u.port or ""),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        # Under ASGI each request runs in a fresh thread, so Django's per-thread persistent
+        # connections (CONN_MAX_AGE) leaked one connection per request until PostgreSQL refused
+        # clients ("too many clients already"). A per-process pool reuses a few connections.
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": 8, "timeout": 20}},
         "TEST": {"NAME": f"test_{name}"},
     }
 
