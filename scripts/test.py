@@ -131,6 +131,8 @@ def main() -> None:
             "MUFAKAT_SECRET_KEY": secrets.token_urlsafe(64),
             "MUFAKAT_ALLOWED_HOSTS": "mufakat.example.org",
             "MUFAKAT_DATA_DIR": tmp,
+            # As docs/deploy.md says: production hands mail to an SMTP relay, not to files.
+            "MUFAKAT_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         }
         run(
             "check --deploy (production settings)",
