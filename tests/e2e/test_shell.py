@@ -77,3 +77,19 @@ def test_switching_language_translates_the_shell(page: Page, live_server: Any) -
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
     expect(page.get_by_role("link", name="Peta", exact=True)).to_be_visible()
     shot(page, "home-id")
+
+
+def test_create_a_sharing_group_from_the_page(page: Page, live_server: Any) -> None:
+    log_in(page, live_server)
+    page.get_by_role("link", name="Sharing groups").click()
+    page.get_by_label("Name").fill("Mekong flood liaison")
+    page.get_by_label("Description").fill("Riparian states of the lower Mekong.")
+    for name in ("Cambodia", "Laos", "Thailand"):
+        page.get_by_label(name, exact=True).check()
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("status")).to_contain_text("Sharing group created.")
+    row = page.locator("tr", has_text="Mekong flood liaison")
+    expect(row).to_contain_text("VN")
+    for code in ("KH", "LA", "TH"):
+        expect(row.locator(".org-chip", has_text=code)).to_be_visible()
+    shot(page, "sharing-groups")
