@@ -9,7 +9,7 @@ import sys
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,22 +28,39 @@ console = Console()
 
 def _setup() -> None:
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:  # an operator's mistake: say which setting, no traceback
+        console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    from django.db import OperationalError, connection
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:  # wrong DATABASE_URL, server down, missing database
+        console.print(f"[red]Database unavailable:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+    # The PostgreSQL deployment keeps its cache in a table; a no-op for other cache backends.
+    call_command("createcachetable", verbosity=verbosity)
 
 
-def _worker_command() -> list[str]:
+def worker_command() -> list[str]:
+    """The background task worker for the configured backend (Redis queue or database)."""
     from django.conf import settings
 
+    manage = [sys.executable, "-m", "mufakat.cli", "manage"]
     if settings.CONFIG.redis_url:
-        return [sys.executable, "-m", "mufakat.cli", "manage", "rqworker", "default"]
-    return [sys.executable, "-m", "mufakat.cli", "manage", "db_worker", "--queue-name", "default"]
+        # RQ's own Job class cannot call a django.tasks Task; django_tasks_rq ships the shim.
+        return [*manage, "rqworker", "--job-class", "django_tasks_rq.Job", "default"]
+    return [*manage, "db_worker", "--queue-name", "default"]
 
 
 def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
@@ -51,7 +68,7 @@ def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
 
     worker: subprocess.Popen[bytes] | None = None
     if with_worker:
-        worker = subprocess.Popen(_worker_command())  # noqa: S603 - our own interpreter and module
+        worker = subprocess.Popen(worker_command())  # noqa: S603 - our own interpreter and module
         console.print(f"[dim]task worker started (pid {worker.pid})[/dim]")
     try:
         uvicorn.run(
@@ -59,6 +76,7 @@ def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
             host=host,
             port=port,
             workers=workers,
+            http="mufakat.serving:NoDelayH11Protocol",
             log_level="info",
             lifespan="off",
         )
@@ -88,6 +106,23 @@ def serve(
     run_server(host, port, workers, worker)
 
 
+def demo_table(users: list[Any]) -> Any:
+    """One row per state with all its demo usernames, so the table fits one screen."""
+    from rich.table import Table
+
+    from mufakat.core.demo import DEMO_PASSWORD
+
+    by_state: dict[str, list[str]] = {}
+    for u in users:
+        by_state.setdefault(u.state, []).append(u.username)
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    table.add_column("State")
+    table.add_column("Usernames")
+    for state, names in by_state.items():
+        table.add_row(state, "  ".join(names))
+    return table
+
+
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
@@ -96,22 +131,17 @@ def demo(
 ) -> None:
     """Create the database, load demo data and users for every member state, then serve."""
     _setup()
-    from mufakat.core.demo import DEMO_PASSWORD, load_demo
+    from mufakat.core.demo import load_demo
 
     with console.status("Applying migrations…"):
         _migrate()
     users = load_demo(console)
-    from rich.table import Table
-
-    table = Table(title="Demo logins (password for all: " + DEMO_PASSWORD + ")")
-    table.add_column("State")
-    table.add_column("Username")
-    table.add_column("Roles")
-    for u in users:
-        table.add_row(u.state, u.username, ", ".join(u.roles))
-    console.print(table)
+    console.print(demo_table(users))
     console.print(
-        "Focal points use two-factor codes; in a demo, get one with [bold]mufakat totp USERNAME[/bold]."
+        "Roles: *-analyst analyst + reporter · *-viewer viewer · *-focal focal point · "
+        "sg-admin organisation + platform admin.\n"
+        "Focal points and sg-admin use two-factor codes; in a demo, get one with "
+        "[bold]mufakat totp USERNAME[/bold]."
     )
     console.print(
         f"\nOpen [bold]http://{host}:{port}/[/bold]  ·  API docs at http://{host}:{port}/api/docs\n"
@@ -159,9 +189,14 @@ def backup(
 ) -> None:
     """Consistent online backup (SQLite backup API, or pg_dump custom format on PostgreSQL)."""
     _setup()
+    from mufakat.core.backup import BackupError
     from mufakat.core.backup import backup as do_backup
 
-    size = do_backup(target, progress=console)
+    try:
+        size = do_backup(target, progress=console)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     console.print(f"Backup written to {target} ({size:,} bytes)")
 
 

@@ -38,7 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DATABASE_URL",
         "",
-        "postgresql://user:pass@host:port/db; empty means SQLite in the data folder",
+        "postgresql://user:pass@host:port/db, or sqlite:////absolute/file.sqlite3; "
+        "empty means SQLite in the data folder",
     ),
     Setting(
         "REDIS_URL", "", "redis://host:port/db; when set, background tasks run on a Redis queue"
@@ -69,12 +70,37 @@ def _env(name: str) -> str:
     raise KeyError(name)
 
 
+def sqlite_database(path: Path) -> dict[str, object]:
+    """Django DATABASES entry for a SQLite file, tuned for several processes sharing it."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            # Writers queue for the lock instead of failing with "database is locked".
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+            ),
+        },
+        "TEST": {"NAME": path.with_name("test-" + path.name)},
+    }
+
+
 def database_from_url(url: str) -> dict[str, object]:
-    """Django DATABASES entry for a PostgreSQL URL."""
+    """Django DATABASES entry for a PostgreSQL URL or a sqlite:////absolute/path URL."""
     u = urlsplit(url)
+    if u.scheme == "sqlite":
+        path = unquote(u.path)
+        if u.netloc or not path.startswith("/") or path == "/":
+            raise ImproperlyConfigured(
+                "DATABASE_URL: write a SQLite file as sqlite:////absolute/path.sqlite3"
+            )
+        return sqlite_database(Path(path))
     if u.scheme not in {"postgres", "postgresql"}:
         raise ImproperlyConfigured(
-            f"DATABASE_URL: unsupported scheme {u.scheme!r} (use postgresql://)"
+            f"DATABASE_URL: unsupported scheme {u.scheme!r} (use postgresql:// or sqlite:///)"
         )
     name = unquote(u.path.lstrip("/"))
     if not name:
@@ -86,8 +112,11 @@ def database_from_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(u.password or ""),
         "HOST": u.hostname or "",
         "PORT": str(u.port or ""),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        # Under ASGI each request runs in a fresh thread, so Django's per-thread persistent
+        # connections (CONN_MAX_AGE) leaked one connection per request until PostgreSQL refused
+        # clients ("too many clients already"). A per-process pool reuses a few connections.
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": 8, "timeout": 20}},
         "TEST": {"NAME": f"test_{name}"},
     }
 
@@ -118,22 +147,11 @@ class Config:
     def databases(self) -> dict[str, dict[str, object]]:
         if self.database_url:
             return {"default": database_from_url(self.database_url)}
-        return {
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": self.data_dir / "mufakat.sqlite3",
-                "OPTIONS": {
-                    # Writers queue for the lock instead of failing with "database is locked".
-                    "transaction_mode": "IMMEDIATE",
-                    "timeout": 20,
-                    "init_command": (
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
-                    ),
-                },
-                "TEST": {"NAME": self.data_dir / "test-mufakat.sqlite3"},
-            }
-        }
+        return {"default": sqlite_database(self.data_dir / "mufakat.sqlite3")}
+
+    @property
+    def postgresql(self) -> bool:
+        return urlsplit(self.database_url).scheme in {"postgres", "postgresql"}
 
 
 def _int(name: str) -> int:

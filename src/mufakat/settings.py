@@ -80,7 +80,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "auth.User"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "mufakat.core.hashers.ServerArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -98,7 +98,8 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:login"
 
 SESSION_COOKIE_AGE = CONFIG.session_seconds
-SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: each request pushes the deadline forward
+# Idle expiry: SessionSecurityMiddleware pushes the deadline forward every few minutes of use.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CONFIG.secure_cookies
@@ -141,8 +142,6 @@ LANGUAGES = [
     ("en", _("English")),
     ("id", _("Bahasa Indonesia")),
     ("vi", _("Tiếng Việt")),
-    ("ms", _("Bahasa Melayu")),
-    ("th", _("ภาษาไทย")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
@@ -151,8 +150,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
-# WhiteNoise scans this folder at start-up and warns when it is missing (before collectstatic).
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(exist_ok=True)  # filled by `collectstatic`; WhiteNoise warns when it is absent
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
@@ -172,7 +170,9 @@ TASKS: dict[str, dict[str, object]] = {
     )
 }
 if CONFIG.redis_url:
-    INSTALLED_APPS.append("django_rq")
+    # django_rq runs the workers; django_tasks_rq bridges django.tasks to RQ (its Job class must
+    # be given to the worker, see mufakat.cli.worker_command).
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": CONFIG.redis_url, "DEFAULT_TIMEOUT": 600}}
     CACHES = {
         "default": {
@@ -180,7 +180,7 @@ if CONFIG.redis_url:
             "LOCATION": CONFIG.redis_url,
         }
     }
-elif CONFIG.database_url:
+elif CONFIG.postgresql:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -190,8 +190,8 @@ elif CONFIG.database_url:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Django 6.1 mailers (EMAIL_BACKEND is deprecated). By default mail lands as files in the data
-# folder, so an offline install never tries to reach an SMTP server.
+# Django 6.1 mailer configuration (EMAIL_BACKEND/EMAIL_FILE_PATH are deprecated). Without a
+# configured backend, mail is written as files to the data folder: nothing leaves the machine.
 MAILERS = {
     "default": (
         {"BACKEND": CONFIG.email_backend}
@@ -227,5 +227,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Replaces Django's default DEBUG-only console handler, which would print every line twice.
+        "django": {"handlers": ["console"], "level": CONFIG.log_level, "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

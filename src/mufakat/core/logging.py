@@ -10,7 +10,10 @@ from mufakat.core.context import current_request_id
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id() or "-"
+        # Django logs 4xx/5xx responses after the middleware has left the request context; the
+        # record then carries the request itself.
+        request = getattr(record, "request", None)
+        record.request_id = current_request_id() or getattr(request, "id", None) or "-"
         return True
 
 

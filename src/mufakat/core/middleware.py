@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 
@@ -13,6 +14,11 @@ from django.urls import reverse
 from mufakat.core import context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+# Sessions expire after MUFAKAT_SESSION_SECONDS idle. Saving the session on every request (one
+# committed write each, ~20 ms with PostgreSQL's fsync) was the largest cost of a page; pushing
+# the deadline forward at most once per this many seconds keeps idle expiry within that margin.
+SESSION_REFRESH_SECONDS = 300
+SESSION_SEEN_KEY = "mufakat_seen"
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -48,6 +54,10 @@ class SessionSecurityMiddleware:
         ctx = getattr(request, "mufakat_context", None)
         if ctx is not None and request.user.is_authenticated:
             ctx.user = request.user
+        if request.user.is_authenticated:
+            now = int(time.time())
+            if now - int(request.session.get(SESSION_SEEN_KEY, 0)) >= SESSION_REFRESH_SECONDS:
+                request.session[SESSION_SEEN_KEY] = now  # saved with a fresh expiry date
         if request.user.is_authenticated and not request.path.startswith(self.ALLOWED_PREFIXES):
             from mufakat.core.twofactor import needs_enrolment
 

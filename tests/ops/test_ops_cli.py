@@ -1,0 +1,93 @@
+"""The `mufakat` console script, run as a person would, on a fresh SQLite data folder."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+
+def counts(env: dict[str, str]) -> tuple[int, int, int]:
+    db = sqlite3.connect(Path(env["MUFAKAT_DATA_DIR"]) / "mufakat.sqlite3")
+    try:
+        return (
+            db.execute("SELECT count(*) FROM auth_user").fetchone()[0],
+            db.execute("SELECT count(*) FROM core_membership").fetchone()[0],
+            db.execute("SELECT count(*) FROM core_sharinggroup").fetchone()[0],
+        )
+    finally:
+        db.close()
+
+
+def test_serve_help_lists_its_options(cli: Any, demo_env: dict[str, str]) -> None:
+    r = cli("serve", "--help", env=demo_env)
+    assert r.returncode == 0
+    for option in ("--host", "--port", "--workers", "--no-worker", "--no-migrate"):
+        assert option in r.stdout
+
+
+def test_demo_is_idempotent_and_compact(cli: Any, demo_env: dict[str, str]) -> None:
+    first = counts(demo_env)
+    # 11 member states x 3 users, sg-admin, au-analyst, jp-analyst; one sharing group.
+    assert first == (36, 36, 1)
+    again = cli("demo", "--no-serve", env=demo_env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert counts(demo_env) == first
+    rows = [line for line in again.stdout.splitlines() if re.match(r"^│ [A-Z]{2} ", line)]
+    assert len(rows) == 13  # one row per member state and per partner with users
+    sg = next(line for line in rows if line.startswith("│ SG "))
+    for name in ("sg-analyst", "sg-viewer", "sg-focal", "sg-admin"):
+        assert name in sg
+    assert "mufakat-demo-2026" in again.stdout
+
+
+def test_manage_passes_through_to_django(cli: Any, demo_env: dict[str, str]) -> None:
+    r = cli("manage", "showmigrations", "core", env=demo_env)
+    assert r.returncode == 0, r.stderr
+    assert "[X] 0001_initial" in r.stdout
+    bad = cli("manage", "no-such-command", env=demo_env)
+    assert bad.returncode != 0
+    assert "Unknown command" in bad.stderr
+
+
+def test_totp_prints_a_code_in_development_only(cli: Any, demo_env: dict[str, str]) -> None:
+    r = cli("totp", "sg-focal", env=demo_env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.fullmatch(r"\d{6}", r.stdout.strip())
+    assert cli("totp", "sg-viewer", env=demo_env).returncode == 1  # no second factor enrolled
+    production = {
+        **demo_env,
+        "MUFAKAT_ENV": "production",
+        "MUFAKAT_SECRET_KEY": secrets.token_urlsafe(64),
+    }
+    refused = cli("totp", "sg-focal", env=production)
+    assert refused.returncode == 2
+    assert "Refused" in refused.stdout
+    assert not re.search(r"^\d{6}$", refused.stdout, re.MULTILINE)
+
+
+def test_audit_verify_reports_an_intact_chain(cli: Any, demo_env: dict[str, str]) -> None:
+    r = cli("audit", "verify", env=demo_env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"Audit chain intact: \d+ entries", r.stdout)
+
+
+def test_bad_configuration_is_reported_not_a_traceback(cli: Any, demo_env: dict[str, str]) -> None:
+    r = cli("audit", "verify", env={**demo_env, "MUFAKAT_ENV": "staging"})
+    assert r.returncode == 2
+    assert "Configuration error" in r.stdout
+    assert "MUFAKAT_ENV must be one of development, test, production" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_unreachable_database_is_reported_not_a_traceback(
+    cli: Any, demo_env: dict[str, str]
+) -> None:
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    env = {**demo_env, "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/nowhere"}
+    r = cli("audit", "verify", env=env)
+    assert r.returncode == 2
+    assert "Database unavailable" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
