@@ -11,7 +11,7 @@ import searoute
 from django.db.models import Q, QuerySet
 
 from mufakat.core import queries as core_queries
-from mufakat.cui.models import Asset, AssetKind, Incident, RepairShip, Status
+from mufakat.cui.models import Asset, AssetKind, Incident, IncidentType, RepairShip, Status
 
 BASE_SELECT = ("owner_org", "asset", "sharing_group")
 
@@ -74,9 +74,19 @@ def dashboard(user: Any) -> dict[str, Any]:
         )
     )
     by_type = Counter(r["incident_type"] for r in rows)
-    by_state: Counter[str] = Counter()
+    # Cables land in dozens of countries; the regional view counts the platform's own members
+    # and partners, split into "reported" and "served by an affected cable".
+    orgs = dict(core_queries.organisations().values_list("code", "name"))
+    reported: Counter[str] = Counter(r["owner_org__code"] for r in rows)
+    served: Counter[str] = Counter()
     for r in rows:
-        by_state.update(set(r["affected_states"] or []) | {r["owner_org__code"]})
+        served.update(c for c in set(r["affected_states"] or []) if c in orgs)
+    by_state = [
+        (code, orgs[code], reported[code], served[code])
+        for code in sorted(
+            set(reported) | set(served), key=lambda c: (-(reported[c] + served[c]), c)
+        )
+    ]
     by_month = Counter(r["occurred_at"].strftime("%Y-%m") for r in rows)
     durations = [
         (r["restored_at"] - r["occurred_at"]).total_seconds() / 3600
@@ -87,8 +97,8 @@ def dashboard(user: Any) -> dict[str, Any]:
     return {
         "total": len(rows),
         "open": open_count,
-        "by_type": by_type.most_common(),
-        "by_state": by_state.most_common(),
+        "by_type": [(IncidentType(k).label, n) for k, n in by_type.most_common()],
+        "by_state": by_state,
         "by_month": sorted(by_month.items()),
         "mttr_hours": (sum(durations) / len(durations)) if durations else None,
         "restored_count": len(durations),

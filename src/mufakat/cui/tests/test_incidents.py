@@ -126,6 +126,21 @@ def test_insider_sees_it(group_only: Incident, people: dict[str, Any]) -> None:
     assert my.get(f"/api/cui/incidents/{group_only.pk}").json()["owner"] == "SG"
 
 
+def test_dashboard_counts_members_and_partners_with_labels(
+    group_only: Incident, people: dict[str, Any]
+) -> None:
+    stats = queries.dashboard(people["my_focal"])
+    assert stats["by_type"] == [("Anchor strike", 1)]
+    codes = {code for code, _name, _rep, _srv in stats["by_state"]}
+    assert codes <= set(Organisation.objects.values_list("code", flat=True))
+    rows = {code: (rep, srv) for code, _name, rep, srv in stats["by_state"]}
+    assert rows["SG"][0] == 1
+    assert rows["MY"] == (0, 1)
+    page = client_for(people["my_focal"]).get(reverse("cui:dashboard")).content.decode()
+    assert "Anchor strike" in page
+    assert "ANCHOR" not in page
+
+
 def test_tlp_red_limits_even_inside_asean(assets: None, people: dict[str, Any]) -> None:
     my = Organisation.objects.get(code="MY")
     inc = report(
