@@ -96,6 +96,14 @@ def impact(
     if not 0 < radius_km <= 1000:
         console.print("[red]--radius-km must be between 0 and 1000.[/red]")
         raise typer.Exit(2)
+    from mufakat.cui.models import Asset
+
+    if not Asset.objects.exists():
+        # An empty answer would read as "nothing nearby"; say why instead.
+        console.print(
+            "[yellow]No cables or pipelines are imported yet: run `mufakat cui import-cables` "
+            "and `mufakat cui import-pipelines` (or `mufakat demo`).[/yellow]"
+        )
     result = analyse(la, lo, radius_km)
     out = {
         "assets": [

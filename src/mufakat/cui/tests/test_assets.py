@@ -96,6 +96,15 @@ def test_cli_impact_json(assets: None) -> None:
     assert "latitude 95.0 is out of range" in bad.output
 
 
+def test_cli_impact_warns_when_nothing_imported(db: Any) -> None:
+    from mufakat.cui.cli import app
+
+    res = CliRunner().invoke(app, ["impact", "--lat", "1.2", "--lon", "104.0", "--json"])
+    assert res.exit_code == 0
+    assert json.loads(res.stdout) == {"assets": [], "affected_states": []}
+    assert "No cables or pipelines are imported yet" in res.stderr
+
+
 def test_cli_import_reports_counts(db: Any) -> None:
     from mufakat.cui.cli import app
 
