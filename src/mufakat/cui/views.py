@@ -143,11 +143,19 @@ def _filter_from(request: HttpRequest) -> tuple[IncidentFilterForm, queries.Inci
     return form, f
 
 
+def _page_size(request: HttpRequest, default: int = 25, largest: int = 200) -> int:
+    """Rows per page from ?size=, bounded so a page never grows without limit."""
+    try:
+        return max(1, min(int(request.GET.get("size", default)), largest))
+    except ValueError:
+        return default
+
+
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
     form, f = _filter_from(request)
     qs = queries.filter_incidents(queries.incidents(request.user), f)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {"form": form, "page": page, "query": query.urlencode(), "formats": list(exports.FORMATS)}
