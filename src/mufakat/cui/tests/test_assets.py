@@ -98,7 +98,10 @@ def test_cli_impact_json(assets: None) -> None:
 
 def test_cli_impact_warns_when_nothing_imported(db: Any) -> None:
     from mufakat.cui.cli import app
+    from mufakat.cui.models import Asset
 
+    # Other tests commit the shipped assets once per session; this one needs none (rolled back).
+    Asset.objects.all().delete()
     res = CliRunner().invoke(app, ["impact", "--lat", "1.2", "--lon", "104.0", "--json"])
     assert res.exit_code == 0
     assert json.loads(res.stdout) == {"assets": [], "affected_states": []}
