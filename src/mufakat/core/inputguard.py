@@ -29,14 +29,7 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def request_has_nul(request: HttpRequest) -> bool:
-    query = request.META.get("QUERY_STRING", "")
-    if "%00" in query or "\x00" in query or b"\x00" in unquote_to_bytes(request.path_info):
-        return True
-    ctype = request.content_type or ""
-    if request.method in {"GET", "HEAD", "OPTIONS"} or ctype.startswith("multipart/"):
-        return False
-    body = request.body
+def _body_has_nul(ctype: str, body: bytes) -> bool:
     if ctype == "application/x-www-form-urlencoded":
         return b"%00" in body or b"\x00" in body
     if b"\x00" in body:
@@ -47,6 +40,16 @@ def request_has_nul(request: HttpRequest) -> bool:
         except ValueError:
             return False  # malformed JSON is the parser's error to report
     return False
+
+
+def request_has_nul(request: HttpRequest) -> bool:
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query or b"\x00" in unquote_to_bytes(request.path_info):
+        return True
+    ctype = request.content_type or ""
+    if request.method in {"GET", "HEAD", "OPTIONS"} or ctype.startswith("multipart/"):
+        return False
+    return _body_has_nul(ctype, request.body)
 
 
 class RejectNulMiddleware:
