@@ -6,8 +6,9 @@ connections kept Nagle's algorithm, and every keep-alive response waited for the
 delayed ACK: 48 ms per request instead of 7 ms on loopback (benchmarks/README.md). Setting the
 option on each accepted connection restores the single-process behaviour.
 
-The protocol is uvicorn's httptools one (the C parser of llhttp) rather than the pure-Python h11:
-parsing and framing a request cost about 1 ms of CPU less per request (benchmarks/README.md).
+The protocol is uvicorn's httptools one (a C HTTP parser) rather than the pure-Python h11. On its
+own it changed the server's CPU per request by less than the run-to-run noise (benchmarks/README.md);
+the large cost was Django's request handling, see mufakat/asgi.py.
 """
 
 from __future__ import annotations
