@@ -153,6 +153,9 @@ def test_deploy_check_passes_in_production(tmp_path: Path) -> None:
         "MUFAKAT_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
     env.pop("DATABASE_URL", None)
+    # Browser-test conftests set this in the test process (Playwright's event loop); a deployment
+    # does not, and Django's deploy check rightly warns about it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     cmd = [
         sys.executable,
         "-m",
