@@ -155,6 +155,23 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def production_env() -> dict[str, str]:
+    """Environment for a server with production settings (no DEBUG, no query log), minus the
+    TLS redirect: loopback is plain HTTP."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "MUFAKAT_ENV"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="mufakat.settings",
+        MUFAKAT_ENV="production",
+        MUFAKAT_SECRET_KEY=secrets.token_urlsafe(64),
+        MUFAKAT_SECURE_COOKIES="0",
+        MUFAKAT_ALLOWED_HOSTS="127.0.0.1",
+        MUFAKAT_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -164,18 +181,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--only", choices=["sqlite", "postgresql"])
     args = p.parse_args()
-    base = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "MUFAKAT_ENV"}
-    }
-    # Production settings (no DEBUG, no query log), minus the TLS redirect: loopback is plain HTTP.
-    base.update(
-        DJANGO_SETTINGS_MODULE="mufakat.settings",
-        MUFAKAT_ENV="production",
-        MUFAKAT_SECRET_KEY=secrets.token_urlsafe(64),
-        MUFAKAT_SECURE_COOKIES="0",
-        MUFAKAT_ALLOWED_HOSTS="127.0.0.1",
-        MUFAKAT_LOG_LEVEL="WARNING",
-    )
+    base = production_env()
     pg_url = (
         os.environ.get("MUFAKAT_BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_PG
     )

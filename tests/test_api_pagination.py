@@ -7,7 +7,7 @@ from django.test import Client
 
 from mufakat.core.demo import ensure_user
 from mufakat.core.models import Notification, Organisation
-from mufakat.core.pagination import MAX_OFFSET
+from mufakat.pagination import MAX_OFFSET
 
 pytestmark = pytest.mark.django_db
 

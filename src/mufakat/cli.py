@@ -76,7 +76,7 @@ def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
             host=host,
             port=port,
             workers=workers,
-            http="mufakat.serving:NoDelayH11Protocol",
+            http="mufakat.serving:NoDelayHttpToolsProtocol",
             log_level="info",
             lifespan="off",
         )

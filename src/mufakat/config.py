@@ -70,11 +70,19 @@ def _env(name: str) -> str:
     raise KeyError(name)
 
 
+# Threads per server process that run requests (mufakat.asgi); each keeps one database
+# connection, so the PostgreSQL pool holds as many.
+REQUEST_THREADS = 8
+
+
 def sqlite_database(path: Path) -> dict[str, object]:
     """Django DATABASES entry for a SQLite file, tuned for several processes sharing it."""
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Requests run on a fixed set of threads (mufakat.asgi), so a connection per thread is
+        # kept instead of being opened, set up (PRAGMAs, functions) and closed per request.
+        "CONN_MAX_AGE": None,
         "OPTIONS": {
             # Writers queue for the lock instead of failing with "database is locked".
             "transaction_mode": "IMMEDIATE",
@@ -112,11 +120,12 @@ def database_from_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(u.password or ""),
         "HOST": u.hostname or "",
         "PORT": str(u.port or ""),
-        # Under ASGI each request runs in a fresh thread, so Django's per-thread persistent
-        # connections (CONN_MAX_AGE) leaked one connection per request until PostgreSQL refused
-        # clients ("too many clients already"). A per-process pool reuses a few connections.
+        # Under Django's own ASGI handler each request ran in a fresh thread, so per-thread
+        # persistent connections (CONN_MAX_AGE) leaked one connection per request until
+        # PostgreSQL refused clients ("too many clients already"). A per-process pool reuses a
+        # few connections, whatever thread model serves the request.
         "CONN_MAX_AGE": 0,
-        "OPTIONS": {"pool": {"min_size": 1, "max_size": 8, "timeout": 20}},
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": REQUEST_THREADS, "timeout": 20}},
         "TEST": {"NAME": f"test_{name}"},
     }
 

@@ -207,7 +207,7 @@ DEFAULT_FROM_EMAIL = "Mufakat <no-reply@mufakat.invalid>"
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
-NINJA_PAGINATION_CLASS = "mufakat.core.pagination.BoundedLimitOffsetPagination"
+NINJA_PAGINATION_CLASS = "mufakat.pagination.BoundedLimitOffsetPagination"
 
 # Login throttling (core.auth): failures per account and per client address in the window.
 MUFAKAT_LOGIN_MAX_FAILURES = 5

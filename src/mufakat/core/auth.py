@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 from django.http import HttpRequest
@@ -60,6 +61,20 @@ class ThrottledModelBackend(ModelBackend):
         else:
             LoginFailure.objects.filter(username__iexact=username).delete()
         return user
+
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user with membership and organisation in the same query.
+
+        Nearly every page needs them (models.membership_of); loading them here saves two
+        queries per request.
+        """
+        user = (
+            get_user_model()
+            ._default_manager.select_related("membership__organisation")
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -507,14 +507,34 @@ class LoginFailure(models.Model):
         return f"{self.username} {self.time:%Y-%m-%d %H:%M}"
 
 
-def user_org(user: User | Any) -> Organisation | None:
-    """The acting user's organisation, cached on the user object for the request."""
+def membership_of(user: User | Any) -> Membership | None:
+    """The user's membership with its organisation and roles, loaded once per user object.
+
+    A page used to fetch the same membership up to four times (organisation, two-factor check,
+    TLP ceiling, grants). The result is kept in Django's own cache of the user.membership
+    relation, so `user.membership` and this function agree; the session back-end
+    (core.auth.ThrottledModelBackend.get_user) fills it with the user's own query.
+    """
     if not getattr(user, "is_authenticated", False):
         return None
-    cached: Organisation | bool | None = getattr(user, "_mufakat_org", False)
-    if cached is not False:
-        return cached if isinstance(cached, Organisation) else None
-    m = Membership.objects.filter(user=user).select_related("organisation").first()
-    org = m.organisation if m else None
-    setattr(user, "_mufakat_org", org)  # noqa: B010 - per-request cache on the user object
-    return org
+    relation = Membership._meta.get_field("user").remote_field
+    if relation.is_cached(user):
+        m = cast("Membership | None", relation.get_cached_value(user))
+    else:
+        m = Membership.objects.select_related("organisation").filter(user=user).first()
+        relation.set_cached_value(user, m)
+    if m is not None and "roles" not in getattr(m, "_prefetched_objects_cache", {}):
+        models.prefetch_related_objects([m], "roles")
+    return m
+
+
+def role_slugs(user: User | Any) -> frozenset[str]:
+    """Slugs of the user's roles, from the membership loaded once per request."""
+    m = membership_of(user)
+    return frozenset(r.slug for r in m.roles.all()) if m else frozenset()
+
+
+def user_org(user: User | Any) -> Organisation | None:
+    """The acting user's organisation, from the membership loaded once per request."""
+    m = membership_of(user)
+    return m.organisation if m else None

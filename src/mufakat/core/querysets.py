@@ -50,11 +50,10 @@ def grants_for(user: Any) -> list[tuple[set[int], set[str], Any]]:
     cached = getattr(user, ROLE_CACHE_ATTR, None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    from mufakat.core.models import ObjectPermission
+    from mufakat.core.models import ObjectPermission, membership_of
 
-    role_ids = list(
-        user.membership.roles.values_list("id", flat=True) if hasattr(user, "membership") else []
-    )
+    m = membership_of(user)
+    role_ids = [r.pk for r in m.roles.all()] if m else []
     group_ids = list(user.groups.values_list("id", flat=True))
     perms = (
         ObjectPermission.objects.filter(enabled=True)
@@ -82,7 +81,7 @@ def has_grant(user: Any, model: type[models.Model], action: str) -> bool:
 def sharing_q(model: type[models.Model], user: Any) -> Q:
     """Q over `model` (a SharedRecord) that holds for records released to this user."""
     from mufakat.core.choices import TLP, Distribution, OrgKind, RoleSlug
-    from mufakat.core.models import SharingGroup, user_org
+    from mufakat.core.models import SharingGroup, role_slugs, user_org
 
     approved = Q(ai_generated=False) | Q(ai_approved_at__isnull=False)
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -112,12 +111,7 @@ def sharing_q(model: type[models.Model], user: Any) -> Q:
         audience |= Q(distribution=Distribution.ASEAN_PLUS)
 
     # TLP ceiling: who may hold the marking at all, whatever the distribution says.
-    individual = bool(
-        hasattr(user, "membership")
-        and user.membership.roles.filter(
-            slug__in=[RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN]
-        ).exists()
-    )
+    individual = bool(role_slugs(user) & {RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN})
     marking = (
         Q(tlp__in=[TLP.CLEAR, TLP.GREEN])
         | Q(named | in_group, tlp=TLP.AMBER)

@@ -10,7 +10,7 @@ import segno
 
 from mufakat.core import audit
 from mufakat.core.choices import TWO_FACTOR_ROLES, AuditAction
-from mufakat.core.models import Membership
+from mufakat.core.models import Membership, role_slugs
 
 ISSUER = "Mufakat"
 
@@ -18,8 +18,7 @@ ISSUER = "Mufakat"
 def requires_two_factor(user: Any) -> bool:
     if getattr(user, "is_superuser", False):
         return True
-    m = getattr(user, "membership", None)
-    return bool(m and m.roles.filter(slug__in=TWO_FACTOR_ROLES).exists())
+    return bool(role_slugs(user) & TWO_FACTOR_ROLES)
 
 
 def has_two_factor(user: Any) -> bool:

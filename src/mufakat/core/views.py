@@ -24,7 +24,13 @@ from mufakat.core import queries, services, twofactor
 from mufakat.core.choices import AuditAction, RoleSlug
 from mufakat.core.context_processors import module_nav
 from mufakat.core.forms import SharingGroupForm, TokenForm, TotpForm
-from mufakat.core.models import ApiToken, AuditEntry, Membership, user_org
+from mufakat.core.models import (
+    ApiToken,
+    AuditEntry,
+    membership_of,
+    role_slugs,
+    user_org,
+)
 
 PENDING_2FA = "mufakat_pending_2fa_user"
 
@@ -119,7 +125,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    m: Membership | None = getattr(request.user, "membership", None)
+    m = membership_of(request.user)
     return render(
         request,
         "core/home.html",
@@ -210,10 +216,7 @@ def sharing_groups(request: HttpRequest) -> HttpResponse:
 
 
 def _can_read_audit(user: Any) -> bool:
-    m = getattr(user, "membership", None)
-    return bool(
-        m and m.roles.filter(slug__in=[RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN]).exists()
-    )
+    return bool(role_slugs(user) & {RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN})
 
 
 def audit_queryset(user: Any) -> Any:

@@ -1,0 +1,99 @@
+"""The per-request fast paths: membership loaded once, bounded pagination, the served ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from mufakat.core.choices import RoleSlug
+from mufakat.core.models import Membership, Organisation, Role, membership_of, role_slugs, user_org
+from mufakat.core.testing import make_user
+from mufakat.core.twofactor import requires_two_factor
+
+pytestmark = pytest.mark.django_db
+
+
+def _sg() -> Organisation:
+    return Organisation.objects.get(code="SG")
+
+
+def test_membership_roles_and_org_come_from_one_load() -> None:
+    user = make_user("sg-perf", _sg(), [RoleSlug.ANALYST])
+    with CaptureQueriesContext(connection) as q:
+        m = membership_of(user)
+        assert m is not None
+        assert user_org(user) == Organisation.objects.get(code="SG")
+        assert role_slugs(user) == {RoleSlug.ANALYST}
+        assert not requires_two_factor(user)
+        assert user.membership is m
+    assert len(q) == 2  # membership with organisation, then its roles
+
+
+def test_role_change_is_seen_by_a_fresh_user_object() -> None:
+    user = make_user("sg-perf2", _sg(), [RoleSlug.VIEWER])
+    assert role_slugs(user) == {RoleSlug.VIEWER}
+    Membership.objects.get(user=user).roles.add(Role.objects.get(slug=RoleSlug.FOCAL_POINT))
+    user.refresh_from_db()
+    assert requires_two_factor(user)
+
+
+def test_user_without_membership_has_no_org_or_roles() -> None:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("loner", password="x" * 16)
+    assert membership_of(user) is None
+    assert user_org(user) is None
+    assert role_slugs(user) == frozenset()
+
+
+def test_session_user_is_loaded_with_membership(client: Client) -> None:
+    user = make_user("sg-perf3", _sg(), [RoleSlug.ANALYST])
+    client.force_login(user)
+    client.get("/")  # the first page of a session stores its refresh time
+    with CaptureQueriesContext(connection) as q:
+        assert client.get("/").status_code == 200
+    # session, user with membership and organisation, roles, unread count, latest alerts
+    assert len(q) == 5, [x["sql"][:80] for x in q.captured_queries]
+
+
+def test_huge_offset_is_refused_not_a_server_error(client: Client) -> None:
+    client.force_login(make_user("sg-perf4", _sg(), [RoleSlug.ANALYST]))
+    r = client.get("/api/core/notifications", {"offset": 2**70})
+    assert r.status_code == 422
+    assert client.get("/api/core/notifications", {"offset": 0}).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asgi_application_serves_a_request() -> None:
+    from mufakat.asgi import application
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/healthz",
+        "raw_path": b"/healthz",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(application(scope, receive, send))
+    assert sent[0]["status"] == 200
+    assert b'"ok"' in b"".join(m.get("body", b"") for m in sent[1:])
