@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -94,6 +95,9 @@ def test_asgi_application_serves_a_request() -> None:
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
     }
-    asyncio.run(application(scope, receive, send))
+    # Browser tests leave Playwright's event loop running in this thread, so the ASGI call gets
+    # a loop of its own in a worker thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, application(scope, receive, send)).result(timeout=30)
     assert sent[0]["status"] == 200
     assert b'"ok"' in b"".join(m.get("body", b"") for m in sent[1:])
