@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -190,7 +191,7 @@ class World:
 _PK = re.compile(r'data-pk="(\d+)"')
 
 
-class SharedRecordContract:
+class SharedRecordContract(ABC):
     """Subclass in a module's tests; set `model` and the URL hooks. See the module docstring."""
 
     model: ClassVar[type[SharedRecord]]
@@ -214,17 +215,21 @@ class SharedRecordContract:
         obj.shared_with.set(named)
         return obj
 
+    @abstractmethod
     def detail_url(self, obj: SharedRecord) -> str:
-        raise NotImplementedError(f"{type(self).__name__} must define detail_url(obj)")
+        """URL of the record's page."""
 
+    @abstractmethod
     def list_url(self) -> str:
-        raise NotImplementedError(f"{type(self).__name__} must define list_url()")
+        """URL of the record type's list page."""
 
+    @abstractmethod
     def api_detail_url(self, obj: SharedRecord) -> str:
-        raise NotImplementedError(f"{type(self).__name__} must define api_detail_url(obj)")
+        """API URL of one record."""
 
+    @abstractmethod
     def api_list_url(self) -> str:
-        raise NotImplementedError(f"{type(self).__name__} must define api_list_url()")
+        """API URL of the record type's list."""
 
     def export_ids(self, user: Any) -> set[int] | None:
         """Ids of the records an export by `user` contains; None if the module has no export."""
