@@ -7,10 +7,13 @@ Run through benchmarks/run.py, which starts the server and a database; by hand:
 
 from __future__ import annotations
 
+import csv
 import itertools
+import os
 import threading
+from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 STATES = ["bn", "kh", "id", "la", "my", "mm", "ph", "sg", "th", "tl", "vn"]
 # Demo users without a second factor (focal points need a TOTP code at log-in).
@@ -21,6 +24,26 @@ USERNAMES = [f"{s}-{kind}" for s in STATES for kind in ("analyst", "viewer")] + 
 PASSWORD = "mufakat-demo-2026"  # noqa: S105 - the public demo password
 _next_user = itertools.cycle(USERNAMES)
 _lock = threading.Lock()
+# Every request's start and duration, so run.py can report the log-in burst and the steady state
+# apart (locust's own CSV only has whole-run percentiles).
+_LOG_PATH = os.environ.get("MUFAKAT_BENCH_REQUEST_LOG")
+_log: list[tuple[float, str, float, bool]] = []
+
+
+@events.request.add_listener
+def _record(
+    name: str, response_time: float, start_time: float, exception: Any = None, **_: Any
+) -> None:
+    _log.append((start_time, name, response_time, exception is None))
+
+
+@events.quitting.add_listener
+def _dump(**_: Any) -> None:
+    if _LOG_PATH:
+        with open(_LOG_PATH, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["start", "name", "ms", "ok"])
+            w.writerows(_log)
 
 
 class Officer(HttpUser):

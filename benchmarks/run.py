@@ -2,17 +2,21 @@
 
     python3 -m uv run python benchmarks/run.py [--users 50] [--seconds 30] [--workers 2]
 
-For each database: a fresh data folder (and, for PostgreSQL, the database named by
-MUFAKAT_BENCH_DATABASE_URL, default DATABASE_URL, default postgresql://root@127.0.0.1:5432/mufakat),
-`mufakat demo --no-serve`, then `mufakat serve --workers N --no-worker` on a loopback port and
-locust headless with the given users for a bounded time. Prints p50/p95 latency and requests/s
-per endpoint with the PostgreSQL/SQLite ratio, and writes benchmarks/results/latest.md.
+For each arrival profile (all users at once, then 5 per second) and each database: a fresh
+data folder (and, for PostgreSQL, a freshly created database `mufakat_bench` on the server of
+MUFAKAT_BENCH_DATABASE_URL, default DATABASE_URL, default postgresql://root@127.0.0.1:5432;
+the database named in that URL is not touched), `mufakat demo --no-serve`, then
+`mufakat serve --workers N --no-worker` on a loopback port and locust headless with the given
+users for a bounded time. Prints p50/p95/p99 latency and requests/s per endpoint, for the whole
+run, the log-in burst and the steady state after it, with the PostgreSQL/SQLite ratio, and
+writes benchmarks/results/latest.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import platform
 import secrets
@@ -24,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 CLI = [sys.executable, "-m", "mufakat.cli"]
@@ -57,11 +62,33 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     sys.exit("server did not become healthy in 60 s")
 
 
+BENCH_DB = "mufakat_bench"
+
+
+def fresh_database(server_url: str) -> str:
+    """Drop and create the benchmark's own database on the server named by server_url, so
+    every run starts from the same demo data; the database named in the URL is never touched.
+    Returns the URL of the benchmark database."""
+    import psycopg
+    from psycopg import sql
+
+    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        name = sql.Identifier(BENCH_DB)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    return urlsplit(server_url)._replace(path=f"/{BENCH_DB}").geturl()
+
+
 def measure(
-    label: str, env: dict[str, str], args: argparse.Namespace, out: Path
+    label: str, env: dict[str, str], args: argparse.Namespace, spawn_rate: float, out: Path
 ) -> dict[str, dict[str, float]]:
     print(f"\n== {label}: loading demo data", flush=True)
-    subprocess.run([*CLI, "demo", "--no-serve"], env=env, check=True, capture_output=True)
+    demo = subprocess.run(
+        [*CLI, "demo", "--no-serve"], env=env, capture_output=True, text=True, check=False
+    )
+    if demo.returncode:
+        sys.exit(f"`mufakat demo --no-serve` failed:\n{demo.stdout}\n{demo.stderr}")
     # Static files as in a deployment: collected once, not looked up in packages per worker.
     subprocess.run([*CLI, "manage", "collectstatic", "--noinput", "-v0"], env=env, check=True)
     port = free_port()
@@ -86,6 +113,7 @@ def measure(
         wait_healthy(url, server)
         print(f"== {label}: {args.users} users for {args.seconds} s against {url}", flush=True)
         prefix = out / label
+        env = {**env, "MUFAKAT_BENCH_REQUEST_LOG": str(out / f"{label}-requests.csv")}
         subprocess.run(
             [
                 sys.executable,
@@ -97,7 +125,7 @@ def measure(
                 "-u",
                 str(args.users),
                 "-r",
-                str(args.users),
+                str(spawn_rate or args.users),
                 "-t",
                 f"{args.seconds}s",
                 "-H",
@@ -116,35 +144,69 @@ def measure(
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    rows: dict[str, dict[str, float]] = {}
-    with (out / f"{label}_stats.csv").open() as f:
-        for row in csv.DictReader(f):
-            rows[row["Name"]] = {
-                "count": float(row["Request Count"]),
-                "failures": float(row["Failure Count"]),
-                "p50": float(row["50%"]),
-                "p95": float(row["95%"]),
-                "rps": float(row["Requests/s"]),
-            }
+    return summarise(out / f"{label}-requests.csv")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (what locust reports, without its 2-digit rounding)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else 0.0
+
+
+def stats(reqs: list[tuple[float, str, float, bool]], seconds: float) -> dict[str, float]:
+    ms = [r[2] for r in reqs]
+    return {
+        "count": len(reqs),
+        "failures": sum(not r[3] for r in reqs),
+        "p50": percentile(ms, 0.50),
+        "p95": percentile(ms, 0.95),
+        "p99": percentile(ms, 0.99),
+        "rps": len(reqs) / seconds if seconds else 0.0,
+    }
+
+
+def summarise(log: Path) -> dict[str, dict[str, float]]:
+    """Per-endpoint figures over the whole run, then all requests split at the moment the last
+    user's log-in finished: the log-in burst before it, the steady state of 50 signed-in users
+    after it."""
+    with log.open() as f:
+        reqs = [
+            (float(r["start"]), r["name"], float(r["ms"]), r["ok"] == "True")
+            for r in csv.DictReader(f)
+        ]
+    t0 = min(r[0] for r in reqs)
+    t_end = max(r[0] + r[2] / 1000 for r in reqs)
+    logged_in = max((r[0] + r[2] / 1000 for r in reqs if r[1] == "login (POST)"), default=t0)
+    rows = {
+        name: stats([r for r in reqs if r[1] == name], t_end - t0)
+        for name in sorted({r[1] for r in reqs})
+    }
+    rows["all requests"] = stats(reqs, t_end - t0)
+    rows["log-in burst"] = stats([r for r in reqs if r[0] < logged_in], logged_in - t0)
+    rows["log-in burst"]["seconds"] = logged_in - t0
+    rows["steady state (after the last log-in)"] = stats(
+        [r for r in reqs if r[0] >= logged_in], t_end - logged_in
+    )
     return rows
 
 
 def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
     labels = list(results)
-    names = [n for n in results[labels[0]] if n != "Aggregated"] + ["Aggregated"]
+    names = list(results[labels[0]])
     head = "| endpoint | " + " | ".join(
-        f"{lab} p50 ms | {lab} p95 ms | {lab} req/s | {lab} fails" for lab in labels
+        f"{lab} p50 ms | {lab} p95 ms | {lab} p99 ms | {lab} req/s | {lab} fails" for lab in labels
     )
     if len(labels) == 2:
         head += f" | p95 {labels[1]}/{labels[0]}"
-    lines = [head + " |", "|" + "---|" * (1 + 4 * len(labels) + (len(labels) == 2))]
+    lines = [head + " |", "|" + "---|" * (1 + 5 * len(labels) + (len(labels) == 2))]
     for name in names:
         cells = []
         for lab in labels:
-            r = results[lab].get(name, {"p50": 0, "p95": 0, "rps": 0, "failures": 0})
+            r = results[lab].get(name, {"p50": 0, "p95": 0, "p99": 0, "rps": 0, "failures": 0})
             cells += [
                 f"{r['p50']:.0f}",
                 f"{r['p95']:.0f}",
+                f"{r['p99']:.0f}",
                 f"{r['rps']:.1f}",
                 f"{r['failures']:.0f}",
             ]
@@ -152,6 +214,12 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
             a, b = results[labels[0]].get(name), results[labels[1]].get(name)
             cells.append(f"{b['p95'] / a['p95']:.2f}" if a and b and a["p95"] else "-")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for lab in labels:
+        burst = results[lab].get("log-in burst", {})
+        lines.append(
+            f"\n{lab}: the log-in burst lasted {burst.get('seconds', 0):.1f} s "
+            f"({burst.get('count', 0):.0f} requests)."
+        )
     return "\n".join(lines)
 
 
@@ -179,31 +247,44 @@ def main() -> None:
     p.add_argument("--users", type=int, default=50)
     p.add_argument("--seconds", type=int, default=30)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--spawn-rate",
+        type=float,
+        action="append",
+        help="users started per second; repeat for several profiles; 0 = all at once "
+        "(default: 0 and 5)",
+    )
     p.add_argument("--only", choices=["sqlite", "postgresql"])
     args = p.parse_args()
     base = production_env()
-    pg_url = (
+    pg_server = (
         os.environ.get("MUFAKAT_BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_PG
     )
-    results: dict[str, dict[str, dict[str, float]]] = {}
     load_before = os.getloadavg()[0]
+    reports = []
     with tempfile.TemporaryDirectory(prefix="mufakat-bench-") as tmp:
         out = Path(tmp)
-        if args.only in (None, "sqlite"):
-            env = {**base, "MUFAKAT_DATA_DIR": str(out / "sqlite-data")}
-            results["SQLite"] = measure("SQLite", env, args, out)
-        if args.only in (None, "postgresql"):
-            if reachable(5432):
-                env = {**base, "MUFAKAT_DATA_DIR": str(out / "pg-data"), "DATABASE_URL": pg_url}
-                results["PostgreSQL"] = measure("PostgreSQL", env, args, out)
-            else:
-                print("\nPostgreSQL: no server at 127.0.0.1:5432, skipped")
-    report = table(results)
+        for rate in args.spawn_rate or [0.0, 5.0]:
+            results: dict[str, dict[str, dict[str, float]]] = {}
+            arrival = "all at once" if not rate else f"{rate:g} per second"
+            tag = "burst" if not rate else f"r{rate:g}"
+            if args.only in (None, "sqlite"):
+                env = {**base, "MUFAKAT_DATA_DIR": str(out / f"sqlite-{tag}")}
+                results["SQLite"] = measure(f"SQLite-{tag}", env, args, rate, out)
+            if args.only in (None, "postgresql"):
+                if reachable(5432):
+                    url = fresh_database(pg_server)
+                    env = {**base, "MUFAKAT_DATA_DIR": str(out / f"pg-{tag}"), "DATABASE_URL": url}
+                    results["PostgreSQL"] = measure(f"PostgreSQL-{tag}", env, args, rate, out)
+                else:
+                    print("\nPostgreSQL: no server at 127.0.0.1:5432, skipped")
+            reports.append(f"### Users arriving {arrival}\n\n{table(results)}")
     header = (
-        f"{args.users} users, {args.seconds} s, {args.workers} ASGI workers, loopback; "
-        f"Python {platform.python_version()}, {os.cpu_count()} cores; load average before the "
-        f"run {load_before:.1f} (other processes share these cores)"
+        f"{args.users} users, {args.seconds} s, {args.workers} ASGI workers, loopback, locust on "
+        f"the same machine; Python {platform.python_version()}, {os.cpu_count()} cores; load "
+        f"average before the run {load_before:.1f} (other processes share these cores)"
     )
+    report = "\n\n".join(reports)
     print(f"\n{header}\n\n{report}")
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "latest.md").write_text(f"{header}\n\n{report}\n")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,3 +105,21 @@ def test_asgi_application_serves_a_request() -> None:
         pool.submit(asyncio.run, application(scope, receive, send)).result(timeout=30)
     assert sent[0]["status"] == 200
     assert b'"ok"' in b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_asgi_import_loads_every_url_before_serving(tmp_path: Path) -> None:
+    """A worker imports the URLconf (views, API schema) before it accepts connections, so its
+    first requests do not wait for it (benchmarks/README.md, the log-in burst)."""
+    probe = (
+        "import sys, mufakat.asgi; "
+        "print(all(m in sys.modules for m in ('mufakat.urls', 'mufakat.api', 'mufakat.cui.views')))"
+    )
+    env = {
+        **os.environ,
+        "MUFAKAT_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "mufakat.settings",
+    }
+    out = subprocess.run(  # noqa: S603 - our own interpreter and a fixed probe
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "True", out.stderr

@@ -14,6 +14,7 @@ import os
 
 from a2wsgi import WSGIMiddleware
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 from mufakat.config import REQUEST_THREADS
 
@@ -21,3 +22,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mufakat.settings")
 
 # django-stubs types the handler as returning HttpResponseBase, which is an iterable of bytes.
 application = WSGIMiddleware(get_wsgi_application(), workers=REQUEST_THREADS)  # type: ignore[arg-type]
+
+# Django imports the URLconf (every module's views and the API schema) on the first request,
+# about 1.4 s here: the first requests of a fresh worker all waited for it, which made the
+# log-in burst of the load benchmark. Importing it now moves that wait before the worker
+# accepts connections (benchmarks/README.md).
+get_resolver().url_patterns  # noqa: B018 - the import is the point
