@@ -143,6 +143,8 @@ LANGUAGES = [
     ("en", _("English")),
     ("id", _("Bahasa Indonesia")),
     ("vi", _("Tiếng Việt")),
+    ("ms", _("Bahasa Melayu")),
+    ("th", _("ภาษาไทย")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

@@ -5,11 +5,15 @@ from __future__ import annotations
 import ast
 import gettext
 import re
+import shutil
+import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, override_settings
 
 LOCALE = Path(settings.LOCALE_PATHS[0])
 OFFERED = [code for code, _name in settings.LANGUAGES if code != "en"]
@@ -67,12 +71,39 @@ def test_catalogue_is_complete_and_compiled(lang: str) -> None:
         ), k
 
 
+def test_catalogues_cover_every_extracted_string(tmp_path: Path, monkeypatch: Any) -> None:
+    """A string added to the code without translations fails here, not in front of a user."""
+    if shutil.which("xgettext") is None:
+        pytest.skip("GNU gettext is not installed (apt-get install gettext)")
+    # makemessages writes into LOCALE_PATHS, so extract from a copy and keep the tree untouched.
+    src = LOCALE.parent
+    copy = tmp_path / src.name
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("static", "locale", "__pycache__"))
+    (copy / "locale").mkdir()
+    monkeypatch.chdir(copy)
+    with override_settings(LOCALE_PATHS=[copy / "locale"]):
+        call_command(
+            "makemessages",
+            locale=["en"],
+            keep_pot=True,
+            no_location=True,
+            ignore_patterns=["static/*"],
+            verbosity=0,
+        )
+    extracted = set(po_entries(copy / "locale" / "django.pot")) - {""}
+    for lang in OFFERED:
+        missing = extracted - set(po_entries(LOCALE / lang / "LC_MESSAGES" / "django.po"))
+        assert sorted(missing) == [], f"{lang}: run makemessages and translate (CONTRIBUTING.md)"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("lang", "texts"),
     [
         ("id", ["Masuk ke Mufakat", "Nama pengguna", "Kata sandi", "Langsung ke konten"]),
         ("vi", ["Đăng nhập Mufakat", "Tên đăng nhập", "Mật khẩu", "Chuyển đến nội dung"]),
+        ("ms", ["Log masuk ke Mufakat", "Nama pengguna", "Kata laluan", "Langkau ke kandungan"]),
+        ("th", ["เข้าสู่ระบบ Mufakat", "ชื่อผู้ใช้", "รหัสผ่าน", "ข้ามไปยังเนื้อหา"]),
     ],
 )
 def test_login_page_speaks_the_chosen_language(lang: str, texts: list[str]) -> None:
@@ -82,3 +113,23 @@ def test_login_page_speaks_the_chosen_language(lang: str, texts: list[str]) -> N
     assert f'<html lang="{lang}">' in body
     for text in texts:
         assert text in body
+
+
+@pytest.mark.django_db
+def test_switcher_names_each_language_in_itself() -> None:
+    # Whatever the page language, a reader must find their own language by its own name.
+    for lang in ("en", "th"):
+        client = Client()
+        r = client.post(
+            "/i18n/setlang/", {"language": lang, "next": "/accounts/login/"}, follow=True
+        )
+        # Django spells some names in decomposed Unicode (e.g. Vietnamese); compare composed.
+        body = unicodedata.normalize("NFC", r.content.decode())
+        for code, name in [
+            ("en", "English"),
+            ("id", "Bahasa Indonesia"),
+            ("vi", "Tiếng Việt"),
+            ("ms", "Bahasa Melayu"),
+            ("th", "ภาษาไทย"),
+        ]:
+            assert re.search(rf'<option value="{code}"[^>]*>{name}</option>', body), (lang, code)
