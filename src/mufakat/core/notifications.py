@@ -43,11 +43,21 @@ def notify(
     body: str = "",
     link: str = "",
     payload: dict[str, Any] | None = None,
+    once: bool = False,
 ) -> list[Notification]:
-    """Fan an alert about `obj` out to every recipient allowed to see it, on every channel."""
+    """Fan an alert about `obj` out to every recipient allowed to see it, on every channel.
+
+    With once=True, recipients and webhooks already alerted about `obj` are left out: used when
+    a record's audience widens, so only those it newly reaches hear of it."""
     ct = ContentType.objects.get_for_model(obj)
     created: list[Notification] = []
     seen: set[int] = set()
+    if once:
+        seen.update(
+            Notification.objects.filter(content_type=ct, object_id=str(obj.pk)).values_list(
+                "recipient_id", flat=True
+            )
+        )
     emails: list[str] = []
     for user in recipients:
         if user.pk in seen or not user.is_active or not _visible_to(obj, user):
@@ -77,6 +87,15 @@ def notify(
         )
         if _visible_to(obj, h.run_as)
     ]
+    if once and hooks:
+        done = set(
+            Delivery.objects.filter(
+                channel=Delivery.Channel.WEBHOOK,
+                payload__object_type=obj._meta.label_lower,
+                payload__object_id=str(obj.pk),
+            ).values_list("target", flat=True)
+        )
+        hooks = [h for h in hooks if str(h.pk) not in done]
     body_json = {
         "title": title,
         "body": body,

@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mufakat.core import audit
+from mufakat.core import audit, events
 from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import (
     AIProvenance,
@@ -146,6 +146,7 @@ def set_sharing(
             after=audit.snapshot(obj),
             message=f"{distribution} / {tlp}",
         )
+        events.record_shared.send(sender=model, instance=obj, actor=actor)
     return obj
 
 

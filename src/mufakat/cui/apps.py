@@ -34,7 +34,19 @@ class CuiConfig(AppConfig):
         },
     ]
 
+    def ready(self) -> None:
+        from mufakat.core.events import record_shared
+        from mufakat.cui.models import Incident
+
+        record_shared.connect(_alert_on_share, sender=Incident, dispatch_uid="cui-alert-on-share")
+
     def load_demo(self, console: Any) -> None:
         from mufakat.cui.demo import load_demo
 
         load_demo(console)
+
+
+def _alert_on_share(sender: type[Any], instance: Any, **kwargs: Any) -> None:
+    from mufakat.cui.services import alert_newly_shared
+
+    alert_newly_shared(instance)

@@ -155,7 +155,11 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
             incident.shared_with.set(data.shared_with)
         incident.affected_assets.set([a["id"] for a in result["assets"]])
         IncidentUpdate.objects.create(
-            incident=incident, author=actor, status_to=incident.status, text=_("Reported.")
+            # No text: the status line says it, and a stored sentence would keep the
+            # reporter's language for every reader.
+            incident=incident,
+            author=actor,
+            status_to=incident.status,
         )
         if alert:
             send_alerts(incident, _("New undersea incident"))
@@ -197,8 +201,9 @@ def subscription_covers(s: Subscription, lat: float, lon: float) -> bool:
     return bool(s.min_lat <= lat <= s.max_lat and s.min_lon <= lon <= s.max_lon)  # type: ignore[operator]
 
 
-def send_alerts(incident: Incident, headline: str) -> int:
-    """notify() releases each alert only to recipients allowed to see the incident."""
+def send_alerts(incident: Incident, headline: str, *, once: bool = False) -> int:
+    """notify() releases each alert only to recipients allowed to see the incident; with
+    once=True, only to those not alerted about it before."""
     states = ", ".join(incident.affected_states) or _("none identified")
     body = _(
         "%(type)s, severity %(sev)s, status %(status)s. Assets within %(r)g km: %(n)d. States served: %(states)s."
@@ -217,8 +222,15 @@ def send_alerts(incident: Incident, headline: str) -> int:
         body=body,
         link=reverse("cui:incident", args=[incident.pk]),
         payload={"reference": incident.reference, "affected_states": incident.affected_states},
+        once=once,
     )
     return len(sent)
+
+
+def alert_newly_shared(incident: Incident) -> int:
+    """After the owner widens an incident's audience, alert the focal points and subscribers
+    it now reaches; those alerted before hear nothing twice."""
+    return send_alerts(incident, _("Undersea incident shared with you"), once=True)
 
 
 def change_status(actor: Any, incident: Incident, status: str, note: str = "") -> Incident:

@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 import stix2
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from mufakat.core.choices import TLP, Distribution
-from mufakat.core.models import AuditEntry, Notification, Organisation
+from mufakat.core.choices import TLP, Distribution, RoleSlug
+from mufakat.core.demo import ensure_user
+from mufakat.core.models import AuditEntry, Delivery, Notification, Organisation, Webhook
 from mufakat.core.services import create_sharing_group, set_sharing
 from mufakat.cui import exports, queries, services
 from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status, Subscription
@@ -92,6 +94,65 @@ def test_named_distribution_alerts_named_state(assets: None, people: dict[str, A
     )
     assert "t-ph-fp" in got
     assert "t-my-fp" not in got
+
+
+def _focal_point(code: str) -> Any:
+    return ensure_user(
+        Organisation.objects.get(code=code),
+        f"t-{code.lower()}-fp",
+        [RoleSlug.FOCAL_POINT],
+        password="cui-test-password-1",
+        two_factor=True,
+    )
+
+
+def _alerted(inc: Incident) -> list[str]:
+    return sorted(
+        Notification.objects.filter(object_id=str(inc.pk)).values_list(
+            "recipient__username", flat=True
+        )
+    )
+
+
+def test_widening_alerts_the_states_it_now_reaches_once(
+    assets: None, people: dict[str, Any]
+) -> None:
+    for code in ("LA", "TL", "KH", "VN"):
+        _focal_point(code)
+    inc = report(people["sg_reporter"], distribution=Distribution.ORGANISATION, tlp=TLP.AMBER)
+    assert _alerted(inc) == ["t-sg-fp"]  # MY and ID are served, but outside the audience
+    hook = Webhook.objects.create(
+        organisation=Organisation.objects.get(code="MY"),
+        name="MY SOC",
+        url="https://soc.my.invalid/hook",
+        secret="s",
+        run_as=people["my_focal"],
+    )
+    group = create_sharing_group(
+        people["sg_focal"], name="Straits", members=Organisation.objects.filter(code="MY")
+    )
+    set_sharing(
+        people["sg_focal"], inc, distribution=Distribution.GROUP, tlp=TLP.AMBER, sharing_group=group
+    )
+    assert _alerted(inc) == ["t-my-fp", "t-sg-fp"]
+    new = Notification.objects.get(object_id=str(inc.pk), recipient=people["my_focal"])
+    assert "shared with you" in new.title
+    assert Delivery.objects.filter(channel="webhook", target=str(hook.pk)).count() == 1
+
+    set_sharing(people["sg_focal"], inc, distribution=Distribution.ASEAN, tlp=TLP.GREEN)
+    # Every served state's focal point now, each once; unserved states' focal points never.
+    focal = {
+        u.username: u.membership.organisation.code
+        for u in get_user_model().objects.filter(username__endswith="-fp")
+    }
+    served = sorted(u for u, code in focal.items() if code in inc.affected_states)
+    assert {"t-id-fp", "t-my-fp", "t-sg-fp"} <= set(served) != set(focal)
+    assert _alerted(inc) == served
+    assert Delivery.objects.filter(channel="webhook", target=str(hook.pk)).count() == 1
+
+    set_sharing(people["sg_focal"], inc, distribution=Distribution.ORGANISATION, tlp=TLP.RED)
+    set_sharing(people["sg_focal"], inc, distribution=Distribution.ASEAN, tlp=TLP.GREEN)
+    assert _alerted(inc) == served
 
 
 def test_outsider_sees_nothing_anywhere(group_only: Incident, people: dict[str, Any]) -> None:
