@@ -133,3 +133,30 @@ def test_failed_delivery_is_recorded_not_raised(cast: dict[str, Any], hook_serve
     d.refresh_from_db()
     assert d.attempts == 2
     assert d.error
+
+
+def test_marking_read_touches_only_the_readers_own_notification(cast: dict[str, Any]) -> None:
+    from django.test import Client
+
+    mine, theirs = notify(
+        cast["doc"], [cast["named"], cast["owner"]], title="Cable fault", link="/somewhere/"
+    )
+    api = Client()
+    api.force_login(cast["named"])
+    r = api.post(f"/api/core/notifications/{mine.pk}/read")
+    assert r.status_code == 200
+    assert r.json()["read_at"]
+    first = Notification.objects.get(pk=mine.pk).read_at
+    api.post(f"/api/core/notifications/{mine.pk}/read")  # idempotent: the first time stays
+    assert Notification.objects.get(pk=mine.pk).read_at == first
+    # Someone else's notification is missing, on the API and on the page alike.
+    assert api.post(f"/api/core/notifications/{theirs.pk}/read").status_code == 404
+    assert api.post(f"/inbox/{theirs.pk}/read/").status_code == 404
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+    page = Client()
+    page.force_login(cast["owner"])
+    r = page.post(f"/inbox/{theirs.pk}/read/")
+    assert r.status_code == 302
+    assert r["Location"] == "/somewhere/"
+    assert Notification.objects.get(pk=theirs.pk).read_at is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import paginate
 
@@ -86,12 +85,9 @@ def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notif
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)
 def read_notification(request: HttpRequest, notification_id: int) -> Notification:
-    n = queries.inbox(request.user).filter(pk=notification_id).first()
+    n = services.mark_read(request.user, notification_id)
     if n is None:
         raise Http404
-    if n.read_at is None:
-        n.read_at = timezone.now()
-        n.save(update_fields=["read_at"])
     return n
 
 

@@ -16,12 +16,14 @@ from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distri
 from mufakat.core.models import (
     AIProvenance,
     Membership,
+    Notification,
     Organisation,
     Role,
     SharedRecord,
     SharingGroup,
     user_org,
 )
+from mufakat.core.queries import inbox
 from mufakat.core.querysets import has_grant
 
 R = TypeVar("R", bound=SharedRecord)
@@ -306,3 +308,12 @@ def create_member(
         membership = Membership.objects.create(user=candidate, organisation=org)
         set_member_roles(actor, membership, roles)
     return membership
+
+
+def mark_read(actor: Any, notification_id: int) -> Notification | None:
+    """Mark one of the actor's own notifications read; None when it is not in their inbox."""
+    n = inbox(actor).filter(pk=notification_id).first()
+    if n is not None and n.read_at is None:
+        n.read_at = timezone.now()
+        n.save(update_fields=["read_at"])
+    return n

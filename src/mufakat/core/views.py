@@ -15,7 +15,6 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -176,12 +175,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
-    n = queries.inbox(request.user).filter(pk=pk).first()
+    n = services.mark_read(request.user, pk)
     if n is None:
         raise Http404
-    if n.read_at is None:
-        n.read_at = timezone.now()
-        n.save(update_fields=["read_at"])
     if n.link and not _partial(request):
         return redirect(n.link)
     return render(request, "core/inbox.html#item", {"n": n})
