@@ -65,6 +65,7 @@ def worker_command() -> list[str]:
 
 def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
     import uvicorn
+    from django.conf import settings
 
     worker: subprocess.Popen[bytes] | None = None
     if with_worker:
@@ -77,7 +78,9 @@ def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
             port=port,
             workers=workers,
             http="mufakat.serving:NoDelayHttpToolsProtocol",
-            log_level="info",
+            # MUFAKAT_LOG_LEVEL governs the server's own lines too: at WARNING and above there
+            # is no per-request access line (behind a proxy, the proxy keeps that log).
+            log_level=settings.CONFIG.log_level.lower(),
             lifespan="off",
         )
     finally:

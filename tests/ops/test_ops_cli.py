@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import sqlite3
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,15 @@ def test_unreachable_database_is_reported_not_a_traceback(
     assert r.returncode == 2
     assert "Database unavailable" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_serve_writes_access_lines_only_at_info(
+    demo_env: dict[str, str], start_server: Any, wait_until: Any
+) -> None:
+    quiet = start_server({**demo_env, "MUFAKAT_LOG_LEVEL": "WARNING"})
+    chatty = start_server({**demo_env, "MUFAKAT_LOG_LEVEL": "INFO"})
+    for server in (quiet, chatty):
+        with urllib.request.urlopen(server.url + "/healthz?probe=1", timeout=5) as r:  # noqa: S310
+            assert r.status == 200
+    wait_until(lambda: "/healthz?probe=1" in chatty.output(), 10, "the access line at INFO")
+    assert "/healthz?probe=1" not in quiet.output()
