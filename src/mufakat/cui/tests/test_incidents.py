@@ -537,3 +537,12 @@ def test_set_sharing_widens_later(assets: None, people: dict[str, Any]) -> None:
     assert not queries.incidents(people["vn_viewer"]).filter(pk=inc.pk).exists()
     set_sharing(people["sg_focal"], inc, distribution=Distribution.ASEAN, tlp=TLP.GREEN)
     assert queries.incidents(people["vn_viewer"]).filter(pk=inc.pk).exists()
+
+
+def test_map_layer_names_follow_the_language(people: dict[str, Any]) -> None:
+    c = client_for(people["vn_viewer"])
+    c.post("/i18n/setlang/", {"language": "th", "next": "/"})
+    body = c.get(reverse("cui:map")).content.decode()
+    # The layer control's names come from the page (cui-map.js has no strings of its own).
+    for name in ("สายเคเบิล", "ท่อส่ง", "จุดขึ้นฝั่ง", "เหตุการณ์"):
+        assert f'-label="{name}"' in body

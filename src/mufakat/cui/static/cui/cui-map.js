@@ -58,7 +58,10 @@
   draw();
   L.control.layers(null, {
     [el.dataset.membersLabel]: base.members,
-    "Cables": cableLayer, "Pipelines": pipeLayer, "Landing points": lpLayer, "Incidents": incidentLayer,
+    [el.dataset.cablesLabel]: cableLayer,
+    [el.dataset.pipelinesLabel]: pipeLayer,
+    [el.dataset.landingPointsLabel]: lpLayer,
+    [el.dataset.incidentsLabel]: incidentLayer,
   }, { collapsed: window.innerWidth < 720 }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   if (el.dataset.canReport === "1") {
