@@ -52,6 +52,40 @@ def _migrate(verbosity: int = 0) -> None:
     call_command("createcachetable", verbosity=verbosity)
 
 
+def static_fingerprint() -> str:
+    """Names, sizes and times of every static file the finders see (packages and modules)."""
+    import hashlib
+
+    from django.contrib.staticfiles import finders
+
+    entries = sorted(
+        f"{path}\0{(st := os.stat(storage.path(path))).st_size}\0{st.st_mtime_ns}"
+        for finder in finders.get_finders()
+        for path, storage in finder.list(None)
+    )
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+
+
+def collect_static() -> bool:
+    """Collect static files into the data folder with gzip and Brotli copies, when they changed.
+
+    The map alone loads about 3 MB of GeoJSON; compressed it is a fraction of that, which is
+    what matters on the slow links this platform is used over (benchmarks/map_payload.py).
+    WhiteNoise serves the compressed copies once the folder is filled (settings.py). Compressing
+    takes ~10 s, so it runs only when a static file changed. Returns whether it ran."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    stamp = Path(settings.CONFIG.data_dir) / "static.fingerprint"
+    fingerprint = static_fingerprint()
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return False
+    with console.status("Compressing static files for slow links (once per version)…"):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint)
+    return True
+
+
 def worker_command() -> list[str]:
     """The background task worker for the configured backend (Redis queue or database)."""
     from django.conf import settings
@@ -105,6 +139,7 @@ def serve(
     _setup()
     if migrate:
         _migrate()
+        collect_static()
     console.print(f"Mufakat on [bold]http://{host}:{port}/[/bold]")
     run_server(host, port, workers, worker)
 
@@ -138,6 +173,7 @@ def demo(
 
     with console.status("Applying migrations…"):
         _migrate()
+    collect_static()
     users = load_demo(console)
     console.print(demo_table(users))
     console.print(

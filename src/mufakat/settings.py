@@ -163,7 +163,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True  # serve straight from packages when collectstatic was not run
+# Straight from packages only until `collectstatic` (run by `mufakat serve`/`demo`, or by a
+# deployment) has filled STATIC_ROOT: finders would shadow its gzip/Brotli copies.
+WHITENOISE_USE_FINDERS = not any(STATIC_ROOT.iterdir())
 
 TASKS: dict[str, dict[str, object]] = {
     "default": (

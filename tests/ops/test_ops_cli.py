@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import secrets
 import sqlite3
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import brotli  # type: ignore[import-untyped]
 
 
 def counts(env: dict[str, str]) -> tuple[int, int, int]:
@@ -42,6 +45,31 @@ def test_demo_is_idempotent_and_compact(cli: Any, demo_env: dict[str, str]) -> N
     for name in ("sg-analyst", "sg-viewer", "sg-focal", "sg-admin"):
         assert name in sg
     assert "mufakat-demo-2026" in again.stdout
+
+
+def test_static_files_are_served_compressed_and_collected_once(
+    cli: Any, demo_env: dict[str, str], start_server: Any
+) -> None:
+    data = Path(demo_env["MUFAKAT_DATA_DIR"])
+    stamp = data / "static.fingerprint"
+    before = stamp.stat().st_mtime_ns
+    assert cli("demo", "--no-serve", env=demo_env).returncode == 0
+    assert stamp.stat().st_mtime_ns == before  # nothing changed: not compressed again
+    server = start_server(demo_env)
+    path = "/static/core/basemap/ne_10m_admin_0_countries_asean.geojson"
+    original = (data / "static" / path.removeprefix("/static/")).read_bytes()
+    for accept, encoding, decode in (
+        ("gzip", "gzip", gzip.decompress),
+        ("gzip, deflate, br", "br", brotli.decompress),
+    ):
+        req = urllib.request.Request(  # noqa: S310 - loopback
+            server.url + path, headers={"Accept-Encoding": accept}
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback
+            assert r.headers["Content-Encoding"] == encoding
+            body = r.read()
+        assert len(body) < len(original) / 3
+        assert decode(body) == original
 
 
 def test_manage_passes_through_to_django(cli: Any, demo_env: dict[str, str]) -> None:
