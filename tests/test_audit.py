@@ -3,6 +3,7 @@ snapshots; `mufakat audit verify` finds any tampering and names the first broken
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from mufakat.cli import app
 from mufakat.core import context, services
+from mufakat.core.audit import Anchor
 from mufakat.core.models import AuditEntry, AuditHead, Organisation
 from mufakat.core.testing import make_user
 from tests.sharedapp.models import Dossier
@@ -173,6 +175,69 @@ def test_rewriting_the_last_row_with_a_fresh_hash_is_named(focal: Any) -> None:
     assert code == 1
     assert f"#{tip.seq}" in out
     assert AuditHead.objects.get().last_seq == tip.seq
+
+
+def _rewrite_whole_chain(from_seq: int) -> None:
+    """What an operator with write access could do: edit an entry, then recompute every hash
+    after it and the tip, so the chain alone looks intact."""
+    prev = AuditEntry.objects.get(seq=from_seq - 1).hash if from_seq > 1 else "0" * 64
+    for e in AuditEntry.objects.filter(seq__gte=from_seq).order_by("seq"):
+        if e.seq == from_seq:
+            e.message = "quietly rewritten"
+        e.prev_hash = prev
+        e.hash = e.compute_hash()
+        AuditEntry.objects.filter(pk=e.pk).update(
+            message=e.message, prev_hash=e.prev_hash, hash=e.hash
+        )
+        prev = e.hash
+    AuditHead.objects.update(last_hash=prev)
+
+
+def test_an_anchor_kept_elsewhere_exposes_a_recomputed_chain(focal: Any, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.txt"
+    _chain(focal, 4)
+    first = CliRunner().invoke(app, ["audit", "anchor", "--append", str(anchors)])
+    assert first.exit_code == 0
+    _chain(focal, 3)
+    assert CliRunner().invoke(app, ["audit", "anchor", "--append", str(anchors)]).exit_code == 0
+    lines = anchors.read_text().splitlines()
+    assert len(lines) == 2
+    assert lines[0] == first.output.strip()
+    ok = CliRunner().invoke(app, ["audit", "verify", "--anchors", str(anchors)])
+    assert ok.exit_code == 0, ok.output
+    assert "matching 2 anchors" in ok.output
+
+    victim = Anchor.parse(lines[0]).seq - 1  # an entry before the first anchor
+    _rewrite_whole_chain(victim)
+    assert verify_cli()[0] == 0  # the chain alone cannot tell
+    caught = CliRunner().invoke(app, ["audit", "verify", "--anchors", str(anchors)])
+    assert caught.exit_code == 1
+    assert f"#{Anchor.parse(lines[0]).seq} no longer matches its anchor" in caught.output
+
+
+def test_anchors_name_removed_entries_and_bad_files(focal: Any, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.txt"
+    _chain(focal, 3)
+    CliRunner().invoke(app, ["audit", "anchor", "--append", str(anchors)])
+    tip = Anchor.parse(anchors.read_text().strip())
+    # Cut the newest entry and move the tip back: the chain alone looks whole.
+    AuditEntry.objects.filter(seq=tip.seq).delete()
+    AuditHead.objects.update(
+        last_seq=tip.seq - 1, last_hash=AuditEntry.objects.get(seq=tip.seq - 1).hash
+    )
+    assert verify_cli()[0] == 0
+    gone = CliRunner().invoke(app, ["audit", "verify", "--anchors", str(anchors)])
+    assert gone.exit_code == 1
+    assert f"entry #{tip.seq}, anchored at" in gone.output
+
+    junk = tmp_path / "junk.txt"
+    junk.write_text("mufakat-audit-anchor v1 seq=3 hash=nothex time=now\n")
+    bad = CliRunner().invoke(app, ["audit", "verify", "--anchors", str(junk)])
+    assert bad.exit_code == 2
+    assert "64 hex digits" in bad.output
+    missing = CliRunner().invoke(app, ["audit", "verify", "--anchors", str(tmp_path / "none")])
+    assert missing.exit_code == 2
+    assert "Cannot read anchors" in missing.output
 
 
 @pytest.fixture

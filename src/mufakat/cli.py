@@ -260,20 +260,62 @@ def restore(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchors: Annotated[
+        Path | None,
+        typer.Option(help="File of anchors (from `audit anchor`) the chain must still match"),
+    ] = None,
+) -> None:
     """Check the audit hash chain; exit 1 and name the first broken entry if it was tampered with."""
     _setup()
-    from mufakat.core.audit import verify
+    from mufakat.core.audit import Anchor, check_anchors, verify
 
+    pinned: list[Anchor] = []
+    if anchors is not None:
+        try:
+            lines = anchors.read_text(encoding="utf-8").splitlines()
+            pinned = [Anchor.parse(line.strip()) for line in lines if line.strip()]
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            console.print(f"[red]Cannot read anchors from {anchors}:[/red] {exc}")
+            raise typer.Exit(2) from None
     with console.status("Verifying audit chain…"):
         result = verify()
+        if result.ok and pinned:
+            against = check_anchors(pinned)
+            if not against.ok:
+                result = against
     if result.ok:
-        console.print(f"[green]Audit chain intact[/green]: {result.checked} entries.")
+        also = f", matching {len(pinned)} anchors" if pinned else ""
+        console.print(f"[green]Audit chain intact[/green]: {result.checked} entries{also}.")
         return
     console.print(
         f"[red]Audit chain broken at entry #{result.first_bad_seq}[/red]: {result.reason}"
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    append: Annotated[
+        Path | None,
+        typer.Option(help="Also append the anchor to this file (keep it off this server)"),
+    ] = None,
+) -> None:
+    """Print the chain tip as one anchor line, to keep outside the database (another machine,
+    a report, a partner's records); `audit verify --anchors FILE` then shows any rewrite of
+    the chain up to it, even one that recomputed every hash."""
+    _setup()
+    from mufakat.core.audit import anchor
+
+    line = anchor().line()
+    if append is not None:
+        try:
+            with append.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError as exc:
+            console.print(f"[red]Cannot append to {append}:[/red] {exc}")
+            raise typer.Exit(2) from None
+    typer.echo(line)
 
 
 def _register_module_commands() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from mufakat.core import context
 from mufakat.core.models import AuditEntry, AuditHead, Organisation, user_org
@@ -123,3 +124,72 @@ def verify(entries: Iterable[AuditEntry] | None = None) -> VerifyResult:
     if head is not None and n and head.last_hash != prev:
         return VerifyResult(False, n, n, "the last entry does not match the recorded chain tip")
     return VerifyResult(True, n)
+
+
+# Anchors: the chain tip written down outside the database. The chain shows tampering by anyone
+# who cannot also rewrite the rest of it; an operator with write access to the database can
+# recompute every hash and the tip. An anchor kept elsewhere (another machine, a signed report,
+# a partner state's records) pins what the chain said at that time, so such a rewrite of any
+# entry up to an anchored one shows (`mufakat audit anchor`, `mufakat audit verify --anchors`).
+ANCHOR_PREFIX = "mufakat-audit-anchor v1"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    hash: str
+    time: str  # ISO 8601, when the anchor was taken
+
+    def line(self) -> str:
+        return f"{ANCHOR_PREFIX} seq={self.seq} hash={self.hash} time={self.time}"
+
+    @classmethod
+    def parse(cls, line: str) -> Anchor:
+        """Read one line written by line(); ValueError names what is wrong."""
+        if not line.startswith(ANCHOR_PREFIX + " "):
+            raise ValueError(f"not an anchor line: {line[:80]!r}")
+        fields = dict(
+            part.split("=", 1) for part in line[len(ANCHOR_PREFIX) + 1 :].split() if "=" in part
+        )
+        try:
+            seq, digest, time = int(fields["seq"]), fields["hash"], fields["time"]
+        except (KeyError, ValueError):
+            raise ValueError(f"anchor line without seq, hash and time: {line[:80]!r}") from None
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"anchor hash is not 64 hex digits: {line[:80]!r}")
+        return cls(seq, digest, time)
+
+
+def anchor() -> Anchor:
+    """The chain tip now, as an anchor to store outside the database."""
+    head = AuditHead.objects.filter(id=1).first()
+    return Anchor(
+        seq=head.last_seq if head else 0,
+        hash=head.last_hash if head else GENESIS,
+        time=timezone.now().isoformat(timespec="seconds"),
+    )
+
+
+def check_anchors(anchors: Iterable[Anchor]) -> VerifyResult:
+    """Every anchored entry must still exist with the anchored hash. Run after verify(): a
+    chain that is intact but disagrees with an anchor was rewritten as a whole."""
+    wanted = list(anchors)
+    found = dict(
+        AuditEntry.objects.filter(seq__in=[a.seq for a in wanted]).values_list("seq", "hash")
+    )
+    for a in sorted(wanted, key=lambda a: a.seq):
+        if a.seq == 0:
+            continue  # anchored an empty chain: nothing to compare
+        if a.seq not in found:
+            return VerifyResult(
+                False, len(wanted), a.seq, f"entry #{a.seq}, anchored at {a.time}, is gone"
+            )
+        if found[a.seq] != a.hash:
+            return VerifyResult(
+                False,
+                len(wanted),
+                a.seq,
+                f"entry #{a.seq} no longer matches its anchor of {a.time}: the chain up to it "
+                "was rewritten",
+            )
+    return VerifyResult(True, len(wanted))
