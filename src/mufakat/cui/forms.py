@@ -168,12 +168,9 @@ class AttachmentForm(forms.Form):
 
 
 class UploadForm(forms.Form):
+    # The page says next to the form that uploaded routes stay inside the organisation.
     file = forms.FileField(
-        label=_("File"),
-        help_text=_(
-            "STIX 2.1 bundle (.json), or a route layer (.geojson, .kml); uploaded routes are "
-            "visible to your organisation only"
-        ),
+        label=_("File"), help_text=_("STIX 2.1 bundle (.json), or a route layer (.geojson, .kml)")
     )
     kind = forms.ChoiceField(
         label=_("What is it?"),

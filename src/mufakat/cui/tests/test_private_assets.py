@@ -111,7 +111,7 @@ def test_upload_page_and_result_say_routes_stay_private(
     )
     assert "1 unchanged. Visible to your organisation only." in again.content.decode()
     detail = c.get(reverse("cui:asset", args=[route.pk])).content.decode()
-    assert "visible to your organisation only" in detail
+    assert "visible to your own organisation only" in detail
     spec = c.get("/api/openapi.json").json()
     assert "visible to that organisation only" in json.dumps(spec["paths"]["/api/cui/assets"])
 
