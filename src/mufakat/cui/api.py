@@ -35,7 +35,7 @@ router = Router(tags=["cui"])
 @paginate
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilterIn]) -> QuerySet[Incident]:
     f = queries.IncidentFilter(**filters.dict())
-    return queries.filter_incidents(queries.incidents(request.user), f)
+    return queries.filter_incidents(queries.incidents(request.user), f, request.user)
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut)
@@ -66,10 +66,11 @@ def change_status(request: HttpRequest, incident_id: int, payload: StatusIn) -> 
 
 @router.get("/impact", response=ImpactOut)
 def impact(request: HttpRequest, lat: float, lon: float, radius_km: float = 50.0) -> dict[str, Any]:
+    """What-if analysis over public assets and the caller's own organisation's uploads."""
     la, lo = check_lat_lon(lat, lon)
     if not 0 < radius_km <= services.MAX_RADIUS_KM:
         raise ValidationError({"radius_km": "The radius must be between 0 and 500 km."})
-    return analyse(la, lo, radius_km)
+    return analyse(la, lo, radius_km, queries.viewer_org_id(request.user))
 
 
 @router.get("/incidents/{incident_id}/repair-etas", response=list[EtaOut])
@@ -105,7 +106,7 @@ def export_incidents(
 ) -> HttpResponse:
     """A filtered set, limited to what the caller may export (sharing and TLP apply)."""
     f = queries.IncidentFilter(**filters.dict())
-    qs = queries.filter_incidents(queries.incidents(request.user, "export"), f)
+    qs = queries.filter_incidents(queries.incidents(request.user, "export"), f, request.user)
     return export_response(request.user, fmt, list(qs[:1000]))
 
 
@@ -127,4 +128,12 @@ def import_stix(request: HttpRequest, file: File[UploadedFile]) -> Status[StixIm
 @router.get("/assets", response=list[AssetOut])
 @paginate
 def list_assets(request: HttpRequest, kind: str = "", q: str = "") -> QuerySet[Asset]:
-    return queries.assets(kind, q)
+    """Public reference assets plus routes uploaded by the caller's own organisation; an
+    uploaded route is visible to that organisation only (`private` is true)."""
+    return queries.assets(request.user, kind, q)
+
+
+@router.get("/assets/{asset_id}", response=AssetOut)
+def get_asset(request: HttpRequest, asset_id: int) -> Asset:
+    """One asset; another organisation's upload answers 404, like a missing id."""
+    return queries.asset(request.user, asset_id)

@@ -81,7 +81,8 @@ def impact(
     radius_km: Annotated[float, typer.Option(help="Search radius in km")] = 50.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Assets within a radius of a position and the states their cables serve."""
+    """Public reference assets within a radius of a position and the states their cables serve
+    (routes uploaded by organisations are private to them and left out)."""
     _setup()
     from django.core.exceptions import ValidationError
 

@@ -1,6 +1,8 @@
 """Incident exports: STIX 2.1 (with TLP 2.0 markings), MISP event JSON, GeoJSON and KML.
 
-Pure functions over incidents the caller has already filtered with restrict(user, "export").
+Functions over incidents the caller has already filtered with restrict(user, "export"). The
+affected assets in an export are those the exporting user may see (queries.impact_for): public
+assets and their own organisation's uploads.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.http import HttpResponse
 
 from mufakat.core.choices import TLP, Distribution
 from mufakat.cui.models import Asset, AssetKind, Incident, Status
+from mufakat.cui.queries import impact_for
 
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 # The OASIS TLP 2.0 marking definitions (cti-stix-common-objects, tlp-2.0 extension).
@@ -61,7 +64,7 @@ def incident_colour(incident: Incident) -> str:
     )
 
 
-def stix_bundle(incidents: Iterable[Incident]) -> stix2.Bundle:
+def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
     objects: dict[str, Any] = {}
     for inc in incidents:
         mark = tlp_marking(inc.tlp)
@@ -115,7 +118,7 @@ def stix_bundle(incidents: Iterable[Incident]) -> stix2.Bundle:
             object_marking_refs=refs,
         )
         objects[rel.id] = rel
-        for a in inc.impact.get("assets", []):
+        for a in impact_for(user, inc)["assets"]:
             infra = stix2.Infrastructure(
                 id=_sid("infrastructure", f"asset:{a['id']}"),
                 created="2022-11-11T00:00:00.000Z",
@@ -283,16 +286,16 @@ def response(user: Any, fmt: str, incidents: list[Incident]) -> HttpResponse:
     from mufakat.core.services import record_export
 
     ctype, ext = FORMATS[fmt]
-    body = render(fmt, incidents)
+    body = render(fmt, incidents, user)
     record_export(user, Incident, [i.pk for i in incidents], fmt)
     resp = HttpResponse(body, content_type=ctype)
     resp["Content-Disposition"] = f'attachment; filename="cui-incidents.{ext}"'
     return resp
 
 
-def render(fmt: str, incidents: list[Incident]) -> str:
+def render(fmt: str, incidents: list[Incident], user: Any) -> str:
     if fmt == "stix":
-        return str(stix_bundle(incidents).serialize(pretty=True))
+        return str(stix_bundle(incidents, user).serialize(pretty=True))
     if fmt == "misp":
         return json.dumps(misp_json(incidents), indent=2)
     if fmt == "geojson":

@@ -12,7 +12,16 @@ from mufakat.core import queries as core_queries
 from mufakat.core.choices import DISTRIBUTION_ORDER, TLP, TLP_MAX_DISTRIBUTION, Distribution
 from mufakat.core.models import Organisation, user_org
 from mufakat.cui.models import Asset, IncidentType, Severity, Status, SubscriptionKind
+from mufakat.cui.queries import visible_assets
 from mufakat.cui.services import IncidentInput
+
+
+def _limit_assets(form: forms.Form, user: Any) -> None:
+    """Offer (and accept) only the assets this user may see: another organisation's upload is
+    not a valid choice."""
+    field = form.fields["asset"]
+    assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - narrows for mypy
+    field.queryset = visible_assets(user)
 
 
 class IncidentForm(forms.Form):
@@ -44,7 +53,7 @@ class IncidentForm(forms.Form):
     )
     asset = forms.ModelChoiceField(
         label=_("Asset (if known)"),
-        queryset=Asset.objects.all(),
+        queryset=Asset.objects.none(),  # set per user in __init__
         required=False,
         help_text=_("Without a position, the middle of the asset's route is used."),
     )
@@ -92,6 +101,7 @@ class IncidentForm(forms.Form):
         assert isinstance(sharing_group, forms.ModelChoiceField)  # noqa: S101
         shared_with.queryset = others
         sharing_group.queryset = core_queries.sharing_groups_for(user)
+        _limit_assets(self, user)
         self.fields["occurred_at"].initial = timezone.now().strftime("%Y-%m-%dT%H:%M")
 
     def clean(self) -> dict[str, Any]:
@@ -158,6 +168,7 @@ class AttachmentForm(forms.Form):
 
 
 class UploadForm(forms.Form):
+    # The page says next to the form that uploaded routes stay inside the organisation.
     file = forms.FileField(
         label=_("File"), help_text=_("STIX 2.1 bundle (.json), or a route layer (.geojson, .kml)")
     )
@@ -193,7 +204,7 @@ class IncidentFilterForm(forms.Form):
 
 class SubscriptionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Alert me about"), choices=SubscriptionKind.choices)
-    asset = forms.ModelChoiceField(label=_("Asset"), queryset=Asset.objects.all(), required=False)
+    asset = forms.ModelChoiceField(label=_("Asset"), queryset=Asset.objects.none(), required=False)
     state = forms.CharField(label=_("State (ISO code)"), required=False, max_length=2)
     lat = forms.FloatField(label=_("Centre latitude"), required=False, min_value=-90, max_value=90)
     lon = forms.FloatField(
@@ -201,6 +212,10 @@ class SubscriptionForm(forms.Form):
     )
     radius_km = forms.FloatField(label=_("Radius (km)"), required=False, min_value=1, max_value=500)
     bbox = forms.CharField(label=_("or box: min lon, min lat, max lon, max lat"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _limit_assets(self, user)
 
     def clean_bbox(self) -> tuple[float, float, float, float] | None:
         raw = self.cleaned_data.get("bbox", "").strip()

@@ -4,6 +4,11 @@ what redundancy those states keep.
 Routes are indexed as two-point segments in a shapely STRtree (cheap bounding-box prefilter);
 candidate distances are computed vectorised in a local frame, then the nearest point of each
 candidate asset is measured on the WGS84 ellipsoid for the reported value.
+
+One tree holds every route, public and uploaded. An analysis for organisation A keeps only the
+candidates that are public or A's own uploads, so another state's private route never reaches
+A's result; affected states and redundancy come from public cables alone, because they are
+shown to (and alert) every state the incident is shared with.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class AssetInfo:
     name: str
     kind: str
     states: list[str]
+    private_to: int | None = None  # uploading organisation's id; None for public reference data
 
 
 @dataclass
@@ -38,6 +44,7 @@ class SegmentIndex:
 
     seg_ids: np.ndarray[Any, Any]
     asset_ids: np.ndarray[Any, Any]
+    owners: np.ndarray[Any, Any]  # per segment: uploading organisation's id, 0 when public
     coords: np.ndarray[Any, Any]  # (n, 4): lon1, lat1, lon2, lat2
     tree: shapely.STRtree
     assets: dict[int, AssetInfo]
@@ -55,12 +62,13 @@ class SegmentIndex:
         lines = shapely.linestrings(arr.reshape(-1, 2, 2)) if len(arr) else np.array([])
         by_state: dict[str, set[int]] = {}
         for a in assets.values():
-            if a.kind == AssetKind.CABLE:
+            if a.kind == AssetKind.CABLE and a.private_to is None:
                 for s in a.states:
                     by_state.setdefault(s, set()).add(a.id)
         return cls(
             seg_ids=np.array([r[0] for r in rows], dtype=np.int64),
             asset_ids=np.array([r[1] for r in rows], dtype=np.int64),
+            owners=np.array([assets[r[1]].private_to or 0 for r in rows], dtype=np.int64),
             coords=arr,
             tree=shapely.STRtree(lines),
             assets=assets,
@@ -68,12 +76,18 @@ class SegmentIndex:
             version=version,
         )
 
-    def nearby(self, lat: float, lon: float, radius_km: float) -> list[tuple[int, float, int]]:
-        """(asset id, distance km, nearest segment id) within the radius, nearest first."""
+    def nearby(
+        self, lat: float, lon: float, radius_km: float, org_id: int | None = None
+    ) -> list[tuple[int, float, int]]:
+        """(asset id, distance km, nearest segment id) within the radius, nearest first, among
+        public assets and those uploaded by organisation `org_id` (public only when None)."""
         k = max(math.cos(math.radians(lat)), 0.01)
         dlat = radius_km / KM_PER_DEG * 1.01
         dlon = min(radius_km / (KM_PER_DEG * k) * 1.01, 180.0)
         idx = self.tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        # Drop other organisations' uploads before any distance is measured.
+        owner = self.owners[idx]
+        idx = idx[(owner == 0) | (owner == (org_id or 0))]
         if len(idx) == 0:
             return []
         c = self.coords[idx]
@@ -100,9 +114,15 @@ class SegmentIndex:
         return out
 
     def analyse(
-        self, lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM
+        self,
+        lat: float,
+        lon: float,
+        radius_km: float = DEFAULT_RADIUS_KM,
+        org_id: int | None = None,
     ) -> dict[str, Any]:
-        hits = self.nearby(lat, lon, radius_km)
+        """Assets within the radius for organisation `org_id` (public + its own uploads, each
+        marked with `private_to`); states and redundancy from public cables only."""
+        hits = self.nearby(lat, lon, radius_km, org_id)
         assets = []
         affected_cables: set[int] = set()
         states: set[str] = set()
@@ -116,9 +136,10 @@ class SegmentIndex:
                     "distance_km": round(dist, 3),
                     "segment_id": seg,
                     "states": info.states,
+                    "private_to": info.private_to,
                 }
             )
-            if info.kind == AssetKind.CABLE:
+            if info.kind == AssetKind.CABLE and info.private_to is None:
                 affected_cables.add(aid)
                 states.update(info.states)
         redundancy = {}
@@ -156,8 +177,10 @@ def load_index() -> SegmentIndex:
         if _index is not None and _index.version == version:
             return _index
         assets = {
-            a["pk"]: AssetInfo(a["pk"], a["name"], a["kind"], list(a["states"] or []))
-            for a in Asset.objects.values("pk", "name", "kind", "states")
+            a["pk"]: AssetInfo(
+                a["pk"], a["name"], a["kind"], list(a["states"] or []), a["uploaded_by_org"]
+            )
+            for a in Asset.objects.values("pk", "name", "kind", "states", "uploaded_by_org")
         }
         rows = list(
             Segment.objects.order_by("pk").values_list(
@@ -168,5 +191,15 @@ def load_index() -> SegmentIndex:
         return _index
 
 
-def analyse(lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM) -> dict[str, Any]:
-    return load_index().analyse(lat, lon, radius_km)
+def analyse(
+    lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM, org_id: int | None = None
+) -> dict[str, Any]:
+    """Impact as organisation `org_id` may know it (public reference assets only when None)."""
+    return load_index().analyse(lat, lon, radius_km, org_id)
+
+
+def visible_impact(result: dict[str, Any], org_id: int | None) -> dict[str, Any]:
+    """A stored impact cut down to what a member of organisation `org_id` may see: public
+    assets and the organisation's own uploads. States and redundancy are public already."""
+    assets = [a for a in result.get("assets", []) if a.get("private_to") in (None, org_id)]
+    return {**result, "assets": assets, "segments": [a["segment_id"] for a in assets]}

@@ -32,7 +32,8 @@ ATTRIBUTION: dict[str, str] = {
         "Pipeline routes: Global Energy Monitor, Global Gas Infrastructure Tracker / Global Oil "
         "Infrastructure Tracker (GOIT-GGIT pipeline routes), CC BY 4.0 as stated by GEM."
     ),
-    AssetSource.UPLOAD: "Uploaded by a member organisation.",
+    # Only members of the uploading organisation ever see an uploaded route.
+    AssetSource.UPLOAD: "Uploaded by your organisation; visible to your organisation only.",
 }
 
 
@@ -56,7 +57,9 @@ class LandingPoint(models.Model):
 
 
 class Asset(models.Model):
-    """A cable, pipeline or uploaded route. Reference data from public sources, not a shared record."""
+    """A cable, pipeline or uploaded route, not a shared record. Imported from public sources
+    (uploaded_by_org NULL): reference data every signed-in user sees. Uploaded by an
+    organisation: private to that organisation (cui.queries.visible_assets)."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=AssetKind.choices, db_index=True)
     source = models.CharField(_("source"), max_length=16, choices=AssetSource.choices)

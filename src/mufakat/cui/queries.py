@@ -1,4 +1,6 @@
-"""All CUI reads. Incidents always start from restrict(); assets are public reference data."""
+"""All CUI reads. Incidents always start from restrict(); assets and segments always start from
+visible_assets() / visible_segments(): public reference data plus the reader's own organisation's
+uploads, never another organisation's."""
 
 from __future__ import annotations
 
@@ -11,9 +13,79 @@ import searoute
 from django.db.models import Q, QuerySet
 
 from mufakat.core import queries as core_queries
-from mufakat.cui.models import Asset, AssetKind, Incident, IncidentType, RepairShip, Status
+from mufakat.core.models import user_org
+from mufakat.cui.impact import visible_impact
+from mufakat.cui.models import (
+    Asset,
+    AssetKind,
+    Incident,
+    IncidentType,
+    RepairShip,
+    Segment,
+    Status,
+    Subscription,
+    SubscriptionKind,
+)
 
 BASE_SELECT = ("owner_org", "asset", "sharing_group")
+
+
+def viewer_org_id(user: Any) -> int | None:
+    """The reader's organisation id (None without a sign-in or an organisation)."""
+    org = user_org(user)
+    return org.pk if org is not None else None
+
+
+def visible_assets(user: Any) -> QuerySet[Asset]:
+    """Every asset read starts here. Routes imported by the operator (no uploader) are public
+    reference data for every signed-in user; a route uploaded by an organisation is visible to
+    that organisation's members only. Anonymous callers get nothing."""
+    if not getattr(user, "is_authenticated", False):
+        return Asset.objects.none()
+    scope = Q(uploaded_by_org__isnull=True)
+    org_id = viewer_org_id(user)
+    if org_id is not None:
+        scope |= Q(uploaded_by_org_id=org_id)
+    return Asset.objects.filter(scope)
+
+
+def visible_segments(user: Any) -> QuerySet[Segment]:
+    return Segment.objects.filter(asset__in=visible_assets(user))
+
+
+def impact_for(user: Any, inc: Incident) -> dict[str, Any]:
+    """The incident's stored impact as this reader may see it: the assets list keeps public
+    assets and the reader's own organisation's uploads only."""
+    result = dict(inc.impact or {})
+    entries = result.get("assets") or []
+    legacy = [a["id"] for a in entries if "private_to" not in a]
+    if legacy:
+        # Analysed before uploads were private: look the owners up rather than show them.
+        owners = dict(Asset.objects.filter(pk__in=legacy).values_list("pk", "uploaded_by_org_id"))
+        result["assets"] = [
+            a if "private_to" in a else {**a, "private_to": owners.get(a["id"], -1)}
+            for a in entries
+        ]
+    return visible_impact(result, viewer_org_id(user))
+
+
+def incident_assets(user: Any, inc: Incident) -> QuerySet[Asset]:
+    """The incident's affected assets (M2M) that this reader may see."""
+    return inc.affected_assets.filter(pk__in=visible_assets(user).values("pk"))
+
+
+def may_see_asset(user: Any, a: Asset) -> bool:
+    """visible_assets()'s rule for an asset already loaded (no query)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return a.uploaded_by_org_id is None or a.uploaded_by_org_id == viewer_org_id(user)
+
+
+def incident_asset(user: Any, inc: Incident) -> Asset | None:
+    """The asset an incident was reported on, if this reader may see it (incidents() loads
+    it with the incident, so a list costs no extra query)."""
+    a = inc.asset if inc.asset_id is not None else None
+    return a if a is not None and may_see_asset(user, a) else None
 
 
 def incidents(user: Any, action: str = "view") -> QuerySet[Incident]:
@@ -37,7 +109,11 @@ class IncidentFilter:
     asset_id: int | None = None
 
 
-def filter_incidents(qs: QuerySet[Incident], f: IncidentFilter) -> QuerySet[Incident]:
+def filter_incidents(
+    qs: QuerySet[Incident], f: IncidentFilter, user: Any = None
+) -> QuerySet[Incident]:
+    """Narrow incidents the caller already restricted; an asset filter needs the reader (`user`)
+    and matches nothing for an asset they may not see."""
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(description__icontains=f.q))
     if f.incident_type:
@@ -57,6 +133,8 @@ def filter_incidents(qs: QuerySet[Incident], f: IncidentFilter) -> QuerySet[Inci
     if f.until:
         qs = qs.filter(occurred_at__date__lte=f.until)
     if f.asset_id:
+        if not visible_assets(user).filter(pk=f.asset_id).exists():
+            return qs.none()
         qs = qs.filter(Q(asset_id=f.asset_id) | Q(affected_assets=f.asset_id)).distinct()
     return qs
 
@@ -105,8 +183,8 @@ def dashboard(user: Any) -> dict[str, Any]:
     }
 
 
-def assets(kind: str = "", q: str = "") -> QuerySet[Asset]:
-    qs = Asset.objects.all()
+def assets(user: Any, kind: str = "", q: str = "") -> QuerySet[Asset]:
+    qs = visible_assets(user)
     if kind:
         qs = qs.filter(kind=kind)
     if q:
@@ -114,11 +192,12 @@ def assets(kind: str = "", q: str = "") -> QuerySet[Asset]:
     return qs
 
 
-def asset(pk: Any) -> Asset:
+def asset(user: Any, pk: Any) -> Asset:
+    """One asset, or 404: another organisation's upload answers exactly like a missing id."""
     from django.http import Http404
 
     obj = (
-        Asset.objects.filter(pk=pk).prefetch_related("landing_points").first()
+        visible_assets(user).filter(pk=pk).prefetch_related("landing_points").first()
         if str(pk).isdigit()
         else None
     )
@@ -127,10 +206,13 @@ def asset(pk: Any) -> Asset:
     return obj
 
 
-def redundancy(a: Asset) -> dict[str, list[Asset]]:
-    """Other cables landing in each state this asset serves."""
+def redundancy(user: Any, a: Asset) -> dict[str, list[Asset]]:
+    """Other cables this reader may see landing in each state this asset serves."""
     others = (
-        Asset.objects.filter(kind=AssetKind.CABLE).exclude(pk=a.pk).only("pk", "name", "states")
+        visible_assets(user)
+        .filter(kind=AssetKind.CABLE)
+        .exclude(pk=a.pk)
+        .only("pk", "name", "states")
     )
     by_state: dict[str, list[Asset]] = {s: [] for s in a.states}
     for o in others:
@@ -138,6 +220,12 @@ def redundancy(a: Asset) -> dict[str, list[Asset]]:
             if s in by_state:
                 by_state[s].append(o)
     return by_state
+
+
+def subscriptions(user: Any) -> QuerySet[Subscription]:
+    """The user's own subscriptions; one on an asset they may no longer see is left out."""
+    qs = Subscription.objects.filter(user_id=user.pk or 0).select_related("asset")
+    return qs.exclude(Q(kind=SubscriptionKind.ASSET) & ~Q(asset__in=visible_assets(user)))
 
 
 @dataclass

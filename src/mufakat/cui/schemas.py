@@ -9,6 +9,7 @@ from ninja import Field, Schema
 
 from mufakat.core.choices import TLP, Distribution
 from mufakat.cui.models import IncidentType, Severity
+from mufakat.cui.queries import impact_for, incident_asset
 
 
 class ImpactAssetOut(Schema):
@@ -84,8 +85,20 @@ class IncidentOut(Schema):
         return str(obj.owner_org.code)
 
     @staticmethod
-    def resolve_impact(obj: Any) -> dict[str, Any] | None:
-        return obj.impact or None
+    def resolve_asset_id(obj: Any, context: Any) -> int | None:
+        a = incident_asset(_reader(context), obj)
+        return a.pk if a is not None else None
+
+    @staticmethod
+    def resolve_impact(obj: Any, context: Any) -> dict[str, Any] | None:
+        # Only the assets this reader may see: public ones and their organisation's uploads.
+        return impact_for(_reader(context), obj) if obj.impact else None
+
+
+def _reader(context: Any) -> Any:
+    """The user the response is for (ninja passes the request in the serialisation context)."""
+    request = (context or {}).get("request")
+    return getattr(request, "user", None)
 
 
 class StatusIn(Schema):
@@ -103,10 +116,17 @@ class AssetOut(Schema):
     length_km: float | None
     states: list[str]
     attribution: str
+    private: bool = Field(
+        False, description="Uploaded by your organisation: visible to your organisation only"
+    )
 
     @staticmethod
     def resolve_attribution(obj: Any) -> str:
         return str(obj.attribution)
+
+    @staticmethod
+    def resolve_private(obj: Any) -> bool:
+        return obj.uploaded_by_org_id is not None
 
 
 class StixImportOut(Schema):

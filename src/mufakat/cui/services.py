@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -43,6 +43,7 @@ from mufakat.cui.models import (
     Subscription,
     SubscriptionKind,
 )
+from mufakat.cui.queries import visible_assets, visible_segments
 
 ATTACHMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".kml", ".geojson", ".json"}
 MAX_RADIUS_KM = 500.0
@@ -71,15 +72,18 @@ class IncidentInput:
     external_ref: str = ""
 
 
-def _resolve_position(data: IncidentInput) -> tuple[float, float, Asset | None, Segment | None]:
+def _resolve_position(
+    actor: Any, data: IncidentInput
+) -> tuple[float, float, Asset | None, Segment | None]:
+    # Another organisation's upload is "unknown", exactly like a missing id.
     asset = segment = None
     if data.segment_id is not None:
-        segment = Segment.objects.select_related("asset").filter(pk=data.segment_id).first()
+        segment = visible_segments(actor).select_related("asset").filter(pk=data.segment_id).first()
         if segment is None:
             raise ValidationError({"segment_id": _("Unknown segment id %s.") % data.segment_id})
         asset = segment.asset
     if data.asset_id is not None:
-        asset = Asset.objects.filter(pk=data.asset_id).first()
+        asset = visible_assets(actor).filter(pk=data.asset_id).first()
         if asset is None:
             raise ValidationError({"asset_id": _("Unknown asset id %s.") % data.asset_id})
         if segment is not None and segment.asset_id != asset.pk:
@@ -110,8 +114,11 @@ def _check_sharing(actor: Any, data: IncidentInput) -> None:
         )
 
 
-def apply_impact(incident: Incident) -> dict[str, Any]:
-    result = impact.analyse(incident.lat, incident.lon, incident.impact_radius_km)
+def apply_impact(incident: Incident, org_id: int | None) -> dict[str, Any]:
+    """Analyse against public assets plus organisation `org_id`'s own uploads (the reporting
+    state's). Each listed asset carries `private_to`, so readers are shown only what they may
+    see; affected states (which drive alerts to other states) come from public cables only."""
+    result = impact.analyse(incident.lat, incident.lon, incident.impact_radius_km, org_id)
     incident.impact = result
     incident.affected_states = result["affected_states"]
     return result
@@ -128,7 +135,7 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
                 % MAX_RADIUS_KM
             }
         )
-    lat, lon, asset, segment = _resolve_position(data)
+    lat, lon, asset, segment = _resolve_position(actor, data)
     _check_sharing(actor, data)
     incident = Incident(
         title=data.title.strip()[:200],
@@ -148,7 +155,8 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
         sharing_group=data.sharing_group if data.distribution == Distribution.GROUP else None,
         external_ref=data.external_ref,
     )
-    result = apply_impact(incident)
+    org = user_org(actor)
+    result = apply_impact(incident, org.pk if org is not None else None)
     with transaction.atomic():
         guarded_write(actor, incident, Action.ADD)
         if data.distribution == Distribution.NAMED:
@@ -178,8 +186,13 @@ def alert_recipients(incident: Incident) -> list[Any]:
     asset_ids = {a["id"] for a in incident.impact.get("assets", [])}
     if incident.asset_id:
         asset_ids.add(incident.asset_id)
+    # An asset subscription counts only while the subscriber may see the asset: public, or an
+    # upload of the subscriber's own organisation.
+    subscriber_sees_asset = Q(asset__uploaded_by_org__isnull=True) | Q(
+        asset__uploaded_by_org=F("user__membership__organisation")
+    )
     subs = Subscription.objects.filter(
-        Q(kind=SubscriptionKind.ASSET, asset_id__in=asset_ids)
+        (Q(kind=SubscriptionKind.ASSET, asset_id__in=asset_ids) & subscriber_sees_asset)
         | Q(kind=SubscriptionKind.STATE, state__in=codes)
         | Q(kind=SubscriptionKind.AREA)
     ).select_related("user")
@@ -212,7 +225,8 @@ def send_alerts(incident: Incident, headline: str, *, once: bool = False) -> int
         "sev": incident.severity,
         "status": incident.get_status_display(),
         "r": incident.impact_radius_km,
-        "n": len(incident.impact.get("assets", [])),
+        # Public assets only: the same text goes to every recipient, in every state.
+        "n": sum(1 for a in incident.impact.get("assets", []) if a.get("private_to") is None),
         "states": states,
     }
     sent = notify(
@@ -294,7 +308,7 @@ def subscribe(
 ) -> Subscription:
     s = Subscription(user=actor, kind=kind)
     if kind == SubscriptionKind.ASSET:
-        if asset_id is None or not Asset.objects.filter(pk=asset_id).exists():
+        if asset_id is None or not visible_assets(actor).filter(pk=asset_id).exists():
             raise ValidationError({"asset_id": _("Unknown asset id %s.") % asset_id})
         s.asset_id = asset_id
     elif kind == SubscriptionKind.STATE:

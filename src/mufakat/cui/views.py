@@ -32,7 +32,6 @@ from mufakat.cui.forms import (
 )
 from mufakat.cui.models import (
     ATTRIBUTION,
-    Asset,
     AssetKind,
     AssetSource,
     IncidentAttachment,
@@ -86,27 +85,28 @@ def can_report(user: Any) -> bool:
     return has_grant(user, Incident, Action.ADD)
 
 
-def _asset_collection(kind: str) -> dict[str, Any]:
-    from mufakat.cui.exports import asset_feature
-
+def _asset_collection(user: Any, kind: str) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
-        "features": [asset_feature(a) for a in Asset.objects.filter(kind=kind)],
+        "features": [
+            exports.asset_feature(a) for a in queries.visible_assets(user).filter(kind=kind)
+        ],
     }
 
 
 @login_required
 def cables_geojson(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(_asset_collection(AssetKind.CABLE))
+    return JsonResponse(_asset_collection(request.user, AssetKind.CABLE))
 
 
 @login_required
 def pipelines_geojson(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(_asset_collection(AssetKind.PIPELINE))
+    return JsonResponse(_asset_collection(request.user, AssetKind.PIPELINE))
 
 
 @login_required
 def landing_points_geojson(request: HttpRequest) -> JsonResponse:
+    # Landing points come only from the TeleGeography import (uploads create none): public.
     feats = [
         {
             "type": "Feature",
@@ -154,7 +154,7 @@ def _page_size(request: HttpRequest, default: int = 25, largest: int = 200) -> i
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
     form, f = _filter_from(request)
-    qs = queries.filter_incidents(queries.incidents(request.user), f)
+    qs = queries.filter_incidents(queries.incidents(request.user), f, request.user)
     page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -201,6 +201,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         speed_kn = None
     ctx = {
         "incident": inc,
+        # What this reader may see of the impact and of the asset it was reported on.
+        "impact": queries.impact_for(request.user, inc),
+        "asset": queries.incident_asset(request.user, inc),
         "updates": inc.updates.select_related("author"),
         "attachments": inc.attachments.all(),
         "may_change": may_change,
@@ -215,7 +218,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "incident": exports.incident_feature(inc),
                 "radius_km": inc.impact_radius_km,
-                "assets": [exports.asset_feature(a) for a in inc.affected_assets.all()],
+                "assets": [
+                    exports.asset_feature(a) for a in queries.incident_assets(request.user, inc)
+                ],
             }
         ),
         "cable_attribution": CABLE_ATTRIBUTION,
@@ -313,7 +318,7 @@ def incident_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 @login_required
 def incidents_export(request: HttpRequest, fmt: str) -> HttpResponse:
     _form, f = _filter_from(request)
-    qs = queries.filter_incidents(queries.incidents(request.user, Action.EXPORT), f)
+    qs = queries.filter_incidents(queries.incidents(request.user, Action.EXPORT), f, request.user)
     return _export(request, fmt, list(qs[:1000]))
 
 
@@ -328,9 +333,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def asset_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "")
-    page = Paginator(queries.assets(kind if kind in AssetKind.values else "", q), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        queries.assets(request.user, kind if kind in AssetKind.values else "", q), 50
+    ).get_page(request.GET.get("page"))
     template = "cui/asset_list.html#table" if _partial(request) else "cui/asset_list.html"
     return render(
         request,
@@ -347,9 +352,9 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    a = queries.asset(pk)
+    a = queries.asset(request.user, pk)
     history = queries.filter_incidents(
-        queries.incidents(request.user), queries.IncidentFilter(asset_id=a.pk)
+        queries.incidents(request.user), queries.IncidentFilter(asset_id=a.pk), request.user
     )
     return render(
         request,
@@ -358,7 +363,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "asset": a,
             "landing_points": a.landing_points.all(),
             "incidents": history[:50],
-            "redundancy": sorted(queries.redundancy(a).items()),
+            "redundancy": sorted(queries.redundancy(request.user, a).items()),
             "map_json": json.dumps({"assets": [exports.asset_feature(a)]}),
             "subscribed": Subscription.objects.filter(
                 asset=a, user_id=request.user.pk or 0
@@ -403,6 +408,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     form = SubscriptionForm(
         request.POST or None,
         initial={k: request.GET[k] for k in ("kind", "asset") if k in request.GET},
+        user=request.user,
     )
     if request.method == "POST":
         if "delete" in request.POST:
@@ -431,7 +437,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
                 return redirect("cui:subscriptions")
             except ValidationError as exc:
                 _form_errors(form, exc)
-    subs = request.user.cui_subscriptions.select_related("asset")  # type: ignore[union-attr]
+    subs = queries.subscriptions(request.user)
     return render(
         request,
         "cui/subscriptions.html",

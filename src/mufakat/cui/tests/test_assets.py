@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from mufakat.cui import importers
 from mufakat.cui.geo import geodesic_km, parse_kml
-from mufakat.cui.impact import SegmentIndex, analyse, load_index
+from mufakat.cui.impact import AssetInfo, SegmentIndex, analyse, load_index, visible_impact
 from mufakat.cui.models import Asset, AssetKind, LandingPoint, Segment
 
 SHARED = Path(__file__).resolve().parents[4].parent / "shared" / "data"
@@ -80,6 +80,33 @@ def test_index_of_nothing_is_empty() -> None:
     assert idx.analyse(1.0, 104.0)["assets"] == []
 
 
+def test_index_keeps_other_organisations_routes_out() -> None:
+    """One tree for all routes; each analysis keeps public ones and the asking org's uploads.
+    States and redundancy come from public cables only."""
+    assets = {
+        1: AssetInfo(1, "public", AssetKind.CABLE, ["SG", "MY"]),
+        2: AssetInfo(2, "org 7's", AssetKind.CABLE, ["SG", "KH"], private_to=7),
+        3: AssetInfo(3, "org 8's", AssetKind.CABLE, ["SG", "LA"], private_to=8),
+    }
+    rows = [
+        (10, 1, 103.9, 1.0, 104.1, 1.0),
+        (20, 2, 103.9, 1.01, 104.1, 1.01),
+        (30, 3, 103.9, 0.99, 104.1, 0.99),
+    ]
+    idx = SegmentIndex.build(rows, assets)
+    assert [a for a, _d, _s in idx.nearby(1.0, 104.0, 20)] == [1]
+    assert sorted(a for a, _d, _s in idx.nearby(1.0, 104.0, 20, org_id=7)) == [1, 2]
+    result = idx.analyse(1.0, 104.0, 20, org_id=7)
+    assert [(a["id"], a["private_to"]) for a in result["assets"]] == [(1, None), (2, 7)]
+    assert result["affected_states"] == ["MY", "SG"]
+    assert result["redundancy"]["SG"] == {"total": 1, "affected": 1, "remaining": 0}
+    assert [a["id"] for a in visible_impact(result, 7)["assets"]] == [1, 2]
+    for other in (8, None):
+        seen = visible_impact(result, other)
+        assert [a["id"] for a in seen["assets"]] == [1]
+        assert seen["segments"] == [10]
+
+
 def test_cli_impact_json(assets: None) -> None:
     from mufakat.cui.cli import app
 
@@ -118,6 +145,11 @@ def test_cli_import_reports_counts(db: Any) -> None:
     assert "95 created" in res.output
     res = CliRunner().invoke(app, ["import-cables", str(importers.shipped_cables_dir())])
     assert "95 unchanged" in res.output
+    # What the operator imports is public reference data: no uploading organisation.
+    assert not Asset.objects.filter(uploaded_by_org__isnull=False).exists()
+    res = CliRunner().invoke(app, ["import-pipelines", str(importers.shipped_pipelines())])
+    assert res.exit_code == 0, res.output
+    assert Asset.objects.filter(uploaded_by_org__isnull=True).count() == 95 + 229
 
 
 def test_cli_import_missing_file(db: Any, tmp_path: Path) -> None:
