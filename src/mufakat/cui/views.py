@@ -16,7 +16,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import conditional_page, require_POST
 
 from mufakat.core.choices import Action
 from mufakat.core.queries import can
@@ -94,17 +96,30 @@ def _asset_collection(user: Any, kind: str) -> dict[str, Any]:
     }
 
 
-@login_required
+def reference_layer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A map layer of routes: ~0.9 MB of GeoJSON for cables and pipelines together, fetched on
+    every map load over links that may be slow. gzip shrinks it several times over; an ETag
+    from the content lets a browser that has it answer with a 304 and no body
+    (benchmarks/map_payload.py). The layers hold reference data and the reader's own uploads,
+    never a secret, so compressing them exposes nothing to BREACH-style guessing; incident
+    layers and HTML pages are left uncompressed. Private and revalidated on every use: what a
+    reader sees depends on their organisation."""
+    return login_required(
+        gzip_page(conditional_page(cache_control(private=True, no_cache=True)(view)))
+    )
+
+
+@reference_layer
 def cables_geojson(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_asset_collection(request.user, AssetKind.CABLE))
 
 
-@login_required
+@reference_layer
 def pipelines_geojson(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_asset_collection(request.user, AssetKind.PIPELINE))
 
 
-@login_required
+@reference_layer
 def landing_points_geojson(request: HttpRequest) -> JsonResponse:
     # Landing points come only from the TeleGeography import (uploads create none): public.
     feats = [

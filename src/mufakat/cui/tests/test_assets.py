@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 from typer.testing import CliRunner
 
 from mufakat.cui import importers
@@ -251,3 +254,32 @@ def test_upload_size_limit(db: Any, settings: Any) -> None:
     f = SimpleUploadedFile("big.geojson", b"x" * 100)
     with pytest.raises(ValidationError, match="the limit is"):
         check_upload(f, allowed={".geojson"})
+
+
+@pytest.mark.parametrize("layer", ["cui:cables_geojson", "cui:pipelines_geojson"])
+def test_route_layers_are_compressed_and_revalidated(
+    assets: None, people: dict[str, Any], layer: str
+) -> None:
+    c = Client()
+    c.force_login(people["vn_viewer"])
+    url = reverse(layer)
+    plain = c.get(url)
+    packed = c.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    assert len(packed.content) < len(plain.content) / 3
+    assert plain.json()["features"]
+    assert "private" in plain["Cache-Control"]
+    # A browser holding the layer revalidates and gets no body back.
+    again = c.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_incident_layer_is_not_compressed(people: dict[str, Any]) -> None:
+    c = Client()
+    c.force_login(people["vn_viewer"])
+    r = c.get(reverse("cui:incidents_geojson"), HTTP_ACCEPT_ENCODING="gzip")
+    assert r.status_code == 200
+    assert "Content-Encoding" not in r
