@@ -17,6 +17,7 @@ import stix2
 from django.http import HttpResponse
 
 from mufakat.core.choices import TLP, Distribution
+from mufakat.cui.geo import display_geometry
 from mufakat.cui.models import Asset, AssetKind, Incident, Status
 from mufakat.cui.queries import impact_for
 
@@ -263,11 +264,12 @@ def kml(incidents: Iterable[Incident]) -> str:
     )
 
 
-def asset_feature(a: Asset) -> dict[str, Any]:
+def asset_feature(a: Asset, *, for_display: bool = False) -> dict[str, Any]:
+    """One asset as a GeoJSON feature; for_display simplifies the route for drawing only."""
     return {
         "type": "Feature",
         "id": a.pk,
-        "geometry": a.geometry,
+        "geometry": display_geometry(a.geometry) if for_display else a.geometry,
         "properties": {"id": a.pk, "name": a.name, "kind": a.kind, "colour": a.colour or None},
     }
 

@@ -14,9 +14,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
 from defusedxml import ElementTree
 from django.core.exceptions import ValidationError
 from geographiclib.geodesic import Geodesic
+from shapely.geometry import mapping, shape
 
 DATA_DIR = Path(__file__).parent / "data"
 EARTH_KM = 6371.0088
@@ -201,3 +204,23 @@ def parse_kml(text: str | bytes, what: str = "KML") -> list[Feature]:
     if not out:
         raise GeoError(f"{what}: no Placemark with a LineString found.")
     return out
+
+
+# Display geometry for the map's route layers. The impact engine always works on the full
+# routes; the layers only draw them, over a 1:10m/1:50m basemap. Dropping vertices that move
+# a line by less than ~20 m (0.0002 degrees) and keeping five decimals (~1 m) leaves the drawing
+# unchanged at every zoom the basemap supports and cut the GEM pipelines layer from 634 kB to
+# about 200 kB of JSON before compression (benchmarks/map_payload.py).
+DISPLAY_TOLERANCE_DEG = 0.0002
+DISPLAY_DECIMALS = 5
+
+
+def display_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON line geometry simplified for drawing; other geometries only rounded."""
+    if not geometry or not geometry.get("coordinates"):
+        return geometry
+    g = shape(geometry)
+    if g.geom_type in ("LineString", "MultiLineString"):
+        g = g.simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=False)
+    g = shapely.set_coordinates(g, np.round(shapely.get_coordinates(g), DISPLAY_DECIMALS))
+    return dict(mapping(g))

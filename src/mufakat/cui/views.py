@@ -91,7 +91,8 @@ def _asset_collection(user: Any, kind: str) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": [
-            exports.asset_feature(a) for a in queries.visible_assets(user).filter(kind=kind)
+            exports.asset_feature(a, for_display=True)
+            for a in queries.visible_assets(user).filter(kind=kind)
         ],
     }
 

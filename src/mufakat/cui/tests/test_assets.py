@@ -283,3 +283,22 @@ def test_incident_layer_is_not_compressed(people: dict[str, Any]) -> None:
     r = c.get(reverse("cui:incidents_geojson"), HTTP_ACCEPT_ENCODING="gzip")
     assert r.status_code == 200
     assert "Content-Encoding" not in r
+
+
+def test_display_geometry_stays_within_tolerance_of_every_route(assets: None) -> None:
+    from shapely.geometry import shape
+
+    from mufakat.cui.geo import DISPLAY_TOLERANCE_DEG, display_geometry
+
+    before = after = 0
+    for a in Asset.objects.all():
+        original, drawn = shape(a.geometry), display_geometry(a.geometry)
+        simplified = shape(drawn)
+        # Simplification tolerance plus half a unit of the fifth decimal, per axis.
+        assert original.hausdorff_distance(simplified) <= DISPLAY_TOLERANCE_DEG + 1e-5, a.name
+        assert all(len(repr(c).split(".")[-1]) <= 5 for c in simplified.bounds)
+        before += len(json.dumps(a.geometry))
+        after += len(json.dumps(drawn))
+    assert after < before / 2
+    point = {"type": "Point", "coordinates": [103.123456789, 1.987654321]}
+    assert display_geometry(point) == {"type": "Point", "coordinates": (103.12346, 1.98765)}
