@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -40,6 +41,12 @@ def _user(code: str, name: str, roles: list[str]) -> Any:
         password="cui-test-password-1",
         two_factor=RoleSlug.FOCAL_POINT in roles,  # focal points must have a second factor
     )
+
+
+@pytest.fixture
+def focal_point(db: Any) -> Callable[[str], Any]:
+    """Makes a focal point (with a second factor) of the given state: t-<cc>-fp."""
+    return lambda code: _user(code, f"t-{code.lower()}-fp", [RoleSlug.FOCAL_POINT])
 
 
 @pytest.fixture(autouse=True)

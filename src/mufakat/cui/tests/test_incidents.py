@@ -96,16 +96,6 @@ def test_named_distribution_alerts_named_state(assets: None, people: dict[str, A
     assert "t-my-fp" not in got
 
 
-def _focal_point(code: str) -> Any:
-    return ensure_user(
-        Organisation.objects.get(code=code),
-        f"t-{code.lower()}-fp",
-        [RoleSlug.FOCAL_POINT],
-        password="cui-test-password-1",
-        two_factor=True,
-    )
-
-
 def _alerted(inc: Incident) -> list[str]:
     return sorted(
         Notification.objects.filter(object_id=str(inc.pk)).values_list(
@@ -115,10 +105,10 @@ def _alerted(inc: Incident) -> list[str]:
 
 
 def test_widening_alerts_the_states_it_now_reaches_once(
-    assets: None, people: dict[str, Any]
+    assets: None, people: dict[str, Any], focal_point: Any
 ) -> None:
     for code in ("LA", "TL", "KH", "VN"):
-        _focal_point(code)
+        focal_point(code)
     inc = report(people["sg_reporter"], distribution=Distribution.ORGANISATION, tlp=TLP.AMBER)
     assert _alerted(inc) == ["t-sg-fp"]  # MY and ID are served, but outside the audience
     hook = Webhook.objects.create(
@@ -378,8 +368,6 @@ def test_other_exports(group_only: Incident, people: dict[str, Any]) -> None:
 
 
 def test_viewer_cannot_export(group_only: Incident, people: dict[str, Any]) -> None:
-    from mufakat.core.choices import RoleSlug
-    from mufakat.core.demo import ensure_user
 
     my_viewer = ensure_user(Organisation.objects.get(code="MY"), "t-my-view", [RoleSlug.VIEWER])
     c = client_for(my_viewer)

@@ -18,9 +18,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from mufakat.core.choices import TLP, Distribution, RoleSlug
-from mufakat.core.demo import ensure_user
-from mufakat.core.models import Notification, Organisation
+from mufakat.core.choices import TLP, Distribution
+from mufakat.core.models import Notification
 from mufakat.cui import services
 from mufakat.cui.models import Asset, AssetSource, Incident, IncidentType, Severity, Subscription
 
@@ -69,16 +68,6 @@ def report(user: Any, **kw: Any) -> Incident:
     return services.report_incident(user, services.IncidentInput(**data))
 
 
-def _focal_point(code: str) -> Any:
-    return ensure_user(
-        Organisation.objects.get(code=code),
-        f"t-{code.lower()}-fp",
-        [RoleSlug.FOCAL_POINT],
-        password="cui-test-password-1",
-        two_factor=True,
-    )
-
-
 @pytest.fixture
 def route(assets: None, people: dict[str, Any]) -> Asset:
     """The SG analyst's upload, through the web form."""
@@ -117,10 +106,10 @@ def test_upload_page_and_result_say_routes_stay_private(
 
 
 @pytest.fixture
-def strait_incident(route: Asset, people: dict[str, Any]) -> Incident:
+def strait_incident(route: Asset, people: dict[str, Any], focal_point: Any) -> Incident:
     """SG incident in the Strait, shared with all ASEAN (TLP:GREEN); the route is within 30 km."""
     for code in ONLY_PRIVATE:
-        _focal_point(code)
+        focal_point(code)
     return report(people["sg_reporter"])
 
 
@@ -219,10 +208,10 @@ def test_exports_carry_no_private_route(strait_incident: Incident, people: dict[
 
 
 def test_private_route_adds_no_states_and_alerts_no_other_state(
-    route: Asset, people: dict[str, Any]
+    route: Asset, people: dict[str, Any], focal_point: Any
 ) -> None:
     for code in ONLY_PRIVATE:
-        _focal_point(code)
+        focal_point(code)
     inc = report(people["sg_reporter"], impact_radius_km=5, **REMOTE)
     # SG itself sees its route in the impact list...
     assert [a["id"] for a in inc.impact["assets"]] == [route.pk]
