@@ -78,12 +78,16 @@ def collect_static() -> bool:
 
     stamp = Path(settings.CONFIG.data_dir) / "static.fingerprint"
     fingerprint = static_fingerprint()
-    if stamp.exists() and stamp.read_text() == fingerprint:
-        return False
-    with console.status("Compressing static files for slow links (once per version)…"):
-        call_command("collectstatic", interactive=False, verbosity=0)
-    stamp.write_text(fingerprint)
-    return True
+    ran = False
+    if not stamp.exists() or stamp.read_text() != fingerprint:
+        with console.status("Compressing static files for slow links (once per version)…"):
+            call_command("collectstatic", interactive=False, verbosity=0)
+        stamp.write_text(fingerprint)
+        ran = True
+    # Settings chose finders when this process started with an empty folder; the server this
+    # process is about to start must serve the collected, compressed copies instead.
+    settings.WHITENOISE_USE_FINDERS = False
+    return ran
 
 
 def worker_command() -> list[str]:

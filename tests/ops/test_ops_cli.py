@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import secrets
+import signal
 import sqlite3
+import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -132,3 +135,41 @@ def test_serve_writes_access_lines_only_at_info(
             assert r.status == 200
     wait_until(lambda: "/healthz?probe=1" in chatty.output(), 10, "the access line at INFO")
     assert "/healthz?probe=1" not in quiet.output()
+
+
+def test_first_demo_serves_compressed_static_files(tmp_path: Path, wait_until: Any) -> None:
+    """The README's first command on an empty data folder: the server it starts in the same
+    process must already serve the compressed copies it has just collected."""
+    from tests.ops.conftest import CLI, clean_env, free_port
+
+    port = free_port()
+    env = clean_env(tmp_path / "data")
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen(  # noqa: S603 - our own console script
+        [*CLI, "demo", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/static/core/basemap/ne_50m_admin_0_countries.geojson"
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "br"})
+
+    seen: dict[str, str] = {}
+
+    def answered() -> bool:
+        assert proc.poll() is None, (tmp_path / "demo.log").read_text()
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310 - loopback
+                seen["encoding"] = r.headers.get("Content-Encoding", "none")
+                return True
+        except OSError:
+            return False
+
+    try:
+        wait_until(answered, 120, "`mufakat demo` to serve the basemap")
+        assert seen["encoding"] == "br"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
