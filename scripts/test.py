@@ -1,7 +1,8 @@
 """The whole check suite, as CI runs it: `uv run --frozen scripts/test.py [pytest args]`.
 
 Steps, in order; the first failure stops the run with a non-zero exit:
- 1. Debian chromium for the browser tests (installed with apt when missing and running as root)
+ 1. Debian chromium (browser tests) and GNU gettext (catalogue checks), installed with apt when
+    missing and running as root
  2. ruff check, ruff format --check, mypy (strict)
  3. `mufakat manage makemigrations --check --dry-run`
  4. `mufakat manage check --deploy` with production settings
@@ -58,21 +59,29 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def ensure_chromium() -> None:
-    banner("Debian chromium for the browser tests")
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        print(f"found {found}")
+def ensure_debian_tools() -> None:
+    """Debian chromium for the browser tests and GNU gettext for the catalogue checks: installed
+    with apt when missing, so no test has to skip for want of them."""
+    banner("Debian chromium (browser tests) and gettext (catalogue checks)")
+    need = {
+        "chromium": shutil.which("chromium") or shutil.which("chromium-browser"),
+        "gettext": shutil.which("xgettext"),
+    }
+    for package, found in need.items():
+        if found:
+            print(f"{package}: {found}")
+    missing = [package for package, found in need.items() if not found]
+    if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         sys.exit(
-            "chromium is missing and cannot be installed here (needs root and apt-get): "
-            "run `sudo apt-get install -y chromium`, then retry"
+            f"{' and '.join(missing)} missing and cannot be installed here (needs root and "
+            f"apt-get): run `sudo apt-get install -y {' '.join(missing)}`, then retry"
         )
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for cmd in (
         ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+        ["apt-get", "install", "-y", "--no-install-recommends", *missing],
     ):
         if subprocess.call(cmd, env=apt_env) != 0:
             sys.exit(f"`{' '.join(cmd)}` failed")
@@ -114,7 +123,7 @@ def postgres_url() -> str | None:
 def main() -> None:
     pytest_args = sys.argv[1:]
     env = base_env()
-    ensure_chromium()
+    ensure_debian_tools()
     run("ruff check", [PY, "-m", "ruff", "check", "."], env)
     run("ruff format --check", [PY, "-m", "ruff", "format", "--check", "."], env)
     run("mypy (strict)", [PY, "-m", "mypy"], env)
