@@ -18,10 +18,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from mufakat.core.auth import issue_token
+from mufakat.core.accounts.auth import issue_token
 from mufakat.core.models import AuditEntry, Membership, Organisation
-from mufakat.core.testing import make_user
-from mufakat.core.uploads import check_upload
+from mufakat.core.ops.uploads import check_upload
+from mufakat.core.sharing.testing import make_user
 
 PASSWORD = "quiet-harbour-lantern-2026"
 
@@ -103,7 +103,7 @@ def test_login_with_code_and_replay_refused(sg: Organisation) -> None:
 def test_session_expiry_settings() -> None:
     assert settings.SESSION_COOKIE_AGE == settings.CONFIG.session_seconds == 8 * 3600
     # Idle expiry: the session is re-saved (deadline pushed forward) at most every few minutes.
-    from mufakat.core.middleware import SESSION_REFRESH_SECONDS
+    from mufakat.core.ops.middleware import SESSION_REFRESH_SECONDS
 
     assert SESSION_REFRESH_SECONDS < settings.SESSION_COOKIE_AGE
     assert settings.SESSION_COOKIE_HTTPONLY is True

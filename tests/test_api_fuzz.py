@@ -14,8 +14,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from mufakat.core.auth import issue_token
-from mufakat.core.demo import load_demo
+from mufakat.core.accounts.auth import issue_token
+from mufakat.core.tenancy.demo import load_demo
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from mufakat.core.demo import ensure_user
 from mufakat.core.models import Notification, Organisation
+from mufakat.core.tenancy.demo import ensure_user
 from mufakat.pagination import MAX_OFFSET
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,11 @@ from django.urls import reverse
 from typer.testing import CliRunner
 
 from mufakat.cli import app
-from mufakat.core import context, services
-from mufakat.core.audit import Anchor
+from mufakat.core.audit.log import Anchor
 from mufakat.core.models import AuditEntry, AuditHead, Organisation
-from mufakat.core.testing import make_user
+from mufakat.core.ops import context
+from mufakat.core.sharing import services
+from mufakat.core.sharing.testing import make_user
 from tests.sharedapp.models import Dossier
 from tests.sharedapp.queries import export_csv
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from mufakat.core.testing import SharedRecordContract
+from mufakat.core.sharing.testing import SharedRecordContract
 from tests.sharedapp.models import Dossier
 from tests.sharedapp.queries import export_csv, search
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.test import Client
 
-from mufakat.core.demo import ensure_user
 from mufakat.core.models import Organisation, SharingGroup
+from mufakat.core.tenancy.demo import ensure_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from mufakat.core import services
 from mufakat.core.models import Delivery, Notification, Organisation, Webhook
-from mufakat.core.notifications import deliver, notify
-from mufakat.core.testing import make_user
+from mufakat.core.notifications.alerts import deliver, notify
+from mufakat.core.sharing import services
+from mufakat.core.sharing.testing import make_user
 from tests.sharedapp.models import Dossier
 
 pytestmark = pytest.mark.django_db

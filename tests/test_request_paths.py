@@ -15,10 +15,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from mufakat.core.accounts.twofactor import requires_two_factor
 from mufakat.core.choices import RoleSlug
 from mufakat.core.models import Membership, Organisation, Role, membership_of, role_slugs, user_org
-from mufakat.core.testing import make_user
-from mufakat.core.twofactor import requires_two_factor
+from mufakat.core.sharing.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from mufakat.core import services
 from mufakat.core.models import AuditEntry, Membership, ObjectPermission, Organisation, Role
-from mufakat.core.testing import make_user
+from mufakat.core.sharing import services
+from mufakat.core.sharing.testing import make_user
 from tests.sharedapp.models import Dossier
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Property tests: for random organisations, groups, users, roles and records, every read path
 returns exactly the set the written rules allow (no leak, no false denial).
 
-The expected set comes from mufakat.core.testing.may_view, a plain-Python transcription of the
+The expected set comes from mufakat.core.sharing.testing.may_view, a plain-Python transcription of the
 rules table in docs/security.md that shares no code with the ORM predicate it checks.
 """
 
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mufakat.core.models import Organisation, SharingGroup
-from mufakat.core.testing import (
+from mufakat.core.sharing.testing import (
     DISTRIBUTIONS,
     ROLE_ACTIONS,
     TLPS,

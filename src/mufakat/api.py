@@ -13,7 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from mufakat.core.auth import user_for_token
+from mufakat.core.accounts.auth import user_for_token
 
 
 class TokenAuth(HttpBearer):

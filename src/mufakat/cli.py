@@ -152,7 +152,7 @@ def demo_table(users: list[Any]) -> Any:
     """One row per state with all its demo usernames, so the table fits one screen."""
     from rich.table import Table
 
-    from mufakat.core.demo import DEMO_PASSWORD
+    from mufakat.core.tenancy.demo import DEMO_PASSWORD
 
     by_state: dict[str, list[str]] = {}
     for u in users:
@@ -173,7 +173,7 @@ def demo(
 ) -> None:
     """Create the database, load demo data and users for every member state, then serve."""
     _setup()
-    from mufakat.core.demo import load_demo
+    from mufakat.core.tenancy.demo import load_demo
 
     with console.status("Applying migrations…"):
         _migrate()
@@ -232,8 +232,8 @@ def backup(
 ) -> None:
     """Consistent online backup (SQLite backup API, or pg_dump custom format on PostgreSQL)."""
     _setup()
-    from mufakat.core.backup import BackupError
-    from mufakat.core.backup import backup as do_backup
+    from mufakat.core.ops.backup import BackupError
+    from mufakat.core.ops.backup import backup as do_backup
 
     try:
         size = do_backup(target, progress=console)
@@ -250,8 +250,8 @@ def restore(
 ) -> None:
     """Replace the current database with a backup."""
     _setup()
-    from mufakat.core.backup import BackupError
-    from mufakat.core.backup import restore as do_restore
+    from mufakat.core.ops.backup import BackupError
+    from mufakat.core.ops.backup import restore as do_restore
 
     if not yes and not typer.confirm(f"Replace the current database with {source}?"):
         raise typer.Exit(1)
@@ -272,7 +272,7 @@ def audit_verify(
 ) -> None:
     """Check the audit hash chain; exit 1 and name the first broken entry if it was tampered with."""
     _setup()
-    from mufakat.core.audit import Anchor, check_anchors, verify
+    from mufakat.core.audit.log import Anchor, check_anchors, verify
 
     pinned: list[Anchor] = []
     if anchors is not None:
@@ -309,7 +309,7 @@ def audit_anchor(
     a report, a partner's records); `audit verify --anchors FILE` then shows any rewrite of
     the chain up to it, even one that recomputed every hash."""
     _setup()
-    from mufakat.core.audit import anchor
+    from mufakat.core.audit.log import anchor
 
     line = anchor().line()
     if append is not None:

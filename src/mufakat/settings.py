@@ -38,8 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "mufakat.core.middleware.RequestContextMiddleware",
-    "mufakat.core.inputguard.RejectNulMiddleware",
+    "mufakat.core.ops.middleware.RequestContextMiddleware",
+    "mufakat.core.ops.inputguard.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -47,7 +47,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "mufakat.core.middleware.SessionSecurityMiddleware",
+    "mufakat.core.ops.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -81,7 +81,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "auth.User"
 PASSWORD_HASHERS = [
-    "mufakat.core.hashers.ServerArgon2PasswordHasher",
+    "mufakat.core.accounts.hashers.ServerArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -93,7 +93,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["mufakat.core.auth.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["mufakat.core.accounts.auth.ThrottledModelBackend"]
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:login"
@@ -157,7 +157,7 @@ STATIC_ROOT.mkdir(exist_ok=True)  # filled by `collectstatic`; WhiteNoise warns 
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "mufakat.core.staticfinders.VendorFinder",
+    "mufakat.core.ops.staticfinders.VendorFinder",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -220,10 +220,10 @@ MUFAKAT_LOGIN_WINDOW_SECONDS = 900
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "mufakat.core.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "mufakat.core.ops.logging.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "mufakat.core.logging.JsonFormatter"},
+        "json": {"()": "mufakat.core.ops.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from mufakat.core.demo import DEMO_PASSWORD, ensure_user
 from mufakat.core.models import Organisation
+from mufakat.core.tenancy.demo import DEMO_PASSWORD, ensure_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from mufakat.core.backup import BackupError, restore
 from mufakat.core.models import Organisation, SharingGroup
+from mufakat.core.ops.backup import BackupError, restore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,7 +86,7 @@ def test_missing_postgresql_tools_give_a_clear_error(
     else:  # SQLite backups use the database's own online backup API, no outside tool
         assert r.returncode == 0, r.stdout + r.stderr
     monkeypatch.setenv("PATH", str(bare))
-    from mufakat.core.backup import _tool
+    from mufakat.core.ops.backup import _tool
 
     with pytest.raises(BackupError, match="pg_restore is not installed"):
         _tool("pg_restore")

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from mufakat.core.demo import DEMO_PASSWORD, ensure_user
-from mufakat.core.middleware import SESSION_REFRESH_SECONDS, SESSION_SEEN_KEY
 from mufakat.core.models import Organisation
+from mufakat.core.ops.middleware import SESSION_REFRESH_SECONDS, SESSION_SEEN_KEY
+from mufakat.core.tenancy.demo import DEMO_PASSWORD, ensure_user
 
 pytestmark = pytest.mark.django_db
 

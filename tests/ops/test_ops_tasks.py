@@ -14,7 +14,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from mufakat.core.models import Delivery
-from mufakat.core.notifications import deliver_task
+from mufakat.core.notifications.alerts import deliver_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,7 +86,7 @@ def test_redis_queue_runs_tasks(
         "manage",
         "shell",
         "-c",
-        f"from mufakat.core.notifications import deliver_task; print(deliver_task.enqueue({d.pk}).id)",
+        f"from mufakat.core.notifications.alerts import deliver_task; print(deliver_task.enqueue({d.pk}).id)",
         env=env,
     )
     assert enqueue.returncode == 0, enqueue.stderr

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from mufakat.core.demo import DEMO_PASSWORD, ensure_user
 from mufakat.core.models import Organisation, SharingGroup
+from mufakat.core.tenancy.demo import DEMO_PASSWORD, ensure_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from mufakat.api import OptionalAuth, TokenAuth
-from mufakat.core import queries, services
+from mufakat.core.sharing import queries, services
 from tests.sharedapp.models import Dossier
 from tests.sharedapp.queries import search, visible
 

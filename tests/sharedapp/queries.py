@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from mufakat.core import queries, services
+from mufakat.core.sharing import queries, services
 from tests.sharedapp.models import Dossier
 
 

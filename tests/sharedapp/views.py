@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mufakat.core import queries
+from mufakat.core.sharing import queries
 from tests.sharedapp.models import Dossier
 from tests.sharedapp.queries import export_csv, visible
 

@@ -7,8 +7,8 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from mufakat.core import queries, services, twofactor
-from mufakat.core.audit import verify
+from mufakat.core.accounts import twofactor
+from mufakat.core.audit.log import verify
 from mufakat.core.models import AuditEntry, Notification, Organisation, SharingGroup, user_org
 from mufakat.core.schemas import (
     AuditEntryOut,
@@ -19,6 +19,7 @@ from mufakat.core.schemas import (
     SharingGroupIn,
     SharingGroupOut,
 )
+from mufakat.core.sharing import queries, services
 from mufakat.core.views import audit_queryset
 
 router = Router(tags=["core"])

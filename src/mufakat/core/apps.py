@@ -11,8 +11,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform core")
 
     def ready(self) -> None:
-        from mufakat.core import signals  # noqa: F401  (connects the audit receivers)
-        from mufakat.core.reference import seed_reference_data
+        from mufakat.core.audit import signals  # noqa: F401  (connects the audit receivers)
+        from mufakat.core.tenancy.reference import seed_reference_data
 
         post_migrate.connect(
             seed_reference_data, sender=self, dispatch_uid="mufakat-seed-reference"

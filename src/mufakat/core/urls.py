@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from mufakat.core import security_views, views
+from mufakat.core import views
+from mufakat.core.sharing import views as sharing_views
+from mufakat.core.tenancy import views as member_views
 
 app_name = "core"
 
@@ -21,16 +23,16 @@ urlpatterns = [
     path("sharing-groups/", views.sharing_groups, name="sharing_groups"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/<int:seq>/", views.audit_entry, name="audit_entry"),
-    path("share/<str:app_label>/<str:model>/<int:pk>/", security_views.share, name="share"),
+    path("share/<str:app_label>/<str:model>/<int:pk>/", sharing_views.share, name="share"),
     path(
         "ai/<str:app_label>/<str:model>/<int:pk>/approve/",
-        security_views.approve_ai,
+        sharing_views.approve_ai,
         name="approve_ai",
     ),
-    path("org/members/", security_views.org_members, name="org_members"),
+    path("org/members/", member_views.org_members, name="org_members"),
     path(
         "org/members/<int:pk>/roles/",
-        security_views.org_member_roles,
+        member_views.org_member_roles,
         name="org_member_roles",
     ),
     path("healthz", views.healthz, name="healthz"),

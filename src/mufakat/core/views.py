@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mufakat.core import auth as core_auth
-from mufakat.core import queries, services, twofactor
+from mufakat.core.accounts import auth as core_auth
+from mufakat.core.accounts import twofactor
 from mufakat.core.choices import AuditAction, RoleSlug
 from mufakat.core.context_processors import module_nav
 from mufakat.core.forms import SharingGroupForm, TokenForm, TotpForm
@@ -30,6 +30,7 @@ from mufakat.core.models import (
     role_slugs,
     user_org,
 )
+from mufakat.core.sharing import queries, services
 
 PENDING_2FA = "mufakat_pending_2fa_user"
 
@@ -82,7 +83,7 @@ def login_totp(request: HttpRequest) -> HttpResponse:
         elif twofactor.check_code(user.membership, form.cleaned_data["code"]):
             nxt = request.session.pop("mufakat_next", reverse("core:home"))
             request.session.pop(PENDING_2FA, None)
-            login(request, user, backend="mufakat.core.auth.ThrottledModelBackend")
+            login(request, user, backend="mufakat.core.accounts.auth.ThrottledModelBackend")
             return redirect(nxt)
         else:
             from mufakat.core.models import LoginFailure

@@ -118,7 +118,7 @@ def export_incident(request: HttpRequest, incident_id: int, fmt: str) -> HttpRes
 
 @router.post("/import/stix", response={201: StixImportOut})
 def import_stix(request: HttpRequest, file: File[UploadedFile]) -> Status[StixImportOut]:
-    from mufakat.core.uploads import check_upload
+    from mufakat.core.ops.uploads import check_upload
 
     check_upload(file, allowed={".json"})
     created = services.import_stix(request.user, file.read())

@@ -35,7 +35,7 @@ class CuiConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from mufakat.core.events import record_shared
+        from mufakat.core.sharing.events import record_shared
         from mufakat.cui.models import Incident
 
         record_shared.connect(_alert_on_share, sender=Incident, dispatch_uid="cui-alert-on-share")

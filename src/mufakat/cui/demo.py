@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from mufakat.core.choices import TLP, Distribution
-from mufakat.core.context import acting
 from mufakat.core.models import Organisation, SharingGroup
+from mufakat.core.ops.context import acting
 from mufakat.cui import importers, services
 from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status
 

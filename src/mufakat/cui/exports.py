@@ -285,7 +285,7 @@ FORMATS = {
 def response(user: Any, fmt: str, incidents: list[Incident]) -> HttpResponse:
     """The file download for an export the caller has already limited with restrict(user, "export");
     the export is written to the audit log."""
-    from mufakat.core.services import record_export
+    from mufakat.core.sharing.services import record_export
 
     ctype, ext = FORMATS[fmt]
     body = render(fmt, incidents, user)

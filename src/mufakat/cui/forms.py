@@ -8,9 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mufakat.core import queries as core_queries
 from mufakat.core.choices import DISTRIBUTION_ORDER, TLP, TLP_MAX_DISTRIBUTION, Distribution
 from mufakat.core.models import Organisation, user_org
+from mufakat.core.sharing import queries as core_queries
 from mufakat.cui.models import Asset, IncidentType, Severity, Status, SubscriptionKind
 from mufakat.cui.queries import visible_assets
 from mufakat.cui.services import IncidentInput

@@ -12,8 +12,8 @@ from typing import Any
 import searoute
 from django.db.models import Q, QuerySet
 
-from mufakat.core import queries as core_queries
 from mufakat.core.models import user_org
+from mufakat.core.sharing import queries as core_queries
 from mufakat.cui.impact import visible_impact
 from mufakat.cui.models import (
     Asset,

@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from mufakat.core import audit
-from mufakat.core import queries as core_queries
+from mufakat.core.audit import log as audit
 from mufakat.core.choices import TLP, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import Organisation, SharingGroup, user_org
-from mufakat.core.notifications import notify
-from mufakat.core.services import ensure_grant, guarded_write
-from mufakat.core.uploads import check_upload
+from mufakat.core.notifications.alerts import notify
+from mufakat.core.ops.uploads import check_upload
+from mufakat.core.sharing import queries as core_queries
+from mufakat.core.sharing.services import ensure_grant, guarded_write
 from mufakat.cui import impact, importers
 from mufakat.cui.exports import TLP_BY_MARKING
 from mufakat.cui.geo import check_lat_lon, geodesic_km

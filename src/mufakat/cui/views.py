@@ -21,7 +21,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import conditional_page, require_POST
 
 from mufakat.core.choices import Action
-from mufakat.core.queries import can
+from mufakat.core.sharing.queries import can
 from mufakat.cui import exports, queries, services
 from mufakat.cui.forms import (
     AttachmentForm,
@@ -81,7 +81,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
 
 
 def can_report(user: Any) -> bool:
-    from mufakat.core.querysets import has_grant
+    from mufakat.core.sharing.querysets import has_grant
     from mufakat.cui.models import Incident
 
     return has_grant(user, Incident, Action.ADD)
@@ -396,7 +396,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         f = form.cleaned_data["file"]
         try:
             if form.cleaned_data["kind"] == "stix":
-                from mufakat.core.uploads import check_upload
+                from mufakat.core.ops.uploads import check_upload
 
                 check_upload(f, allowed={".json"})
                 created = services.import_stix(request.user, f.read())

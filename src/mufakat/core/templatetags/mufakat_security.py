@@ -14,7 +14,7 @@ register = template.Library()
 @register.inclusion_tag("core/_ai_label.html", takes_context=True)
 def ai_label(context: dict[str, Any], obj: SharedRecord) -> dict[str, Any]:
     """'AI-generated — awaiting approval' or 'approved by …', with provenance; empty otherwise."""
-    from mufakat.core.security_views import ai_label_context
+    from mufakat.core.sharing.views import ai_label_context
 
     return {**ai_label_context(context["request"], obj), "csrf_token": context.get("csrf_token")}
 
@@ -22,6 +22,6 @@ def ai_label(context: dict[str, Any], obj: SharedRecord) -> dict[str, Any]:
 @register.inclusion_tag("core/_sharing.html", takes_context=True)
 def sharing_panel(context: dict[str, Any], obj: SharedRecord) -> dict[str, Any]:
     """Current distribution and marking; the change form when the user holds the share right."""
-    from mufakat.core.security_views import sharing_context
+    from mufakat.core.sharing.views import sharing_context
 
     return {**sharing_context(context["request"], obj), "csrf_token": context.get("csrf_token")}

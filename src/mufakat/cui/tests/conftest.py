@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from mufakat.core.choices import RoleSlug
-from mufakat.core.demo import ensure_user
 from mufakat.core.models import Organisation
+from mufakat.core.tenancy.demo import ensure_user
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

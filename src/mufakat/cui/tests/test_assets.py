@@ -248,7 +248,7 @@ def test_full_shared_cable_set(assets: None) -> None:
 def test_upload_size_limit(db: Any, settings: Any) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from mufakat.core.uploads import check_upload
+    from mufakat.core.ops.uploads import check_upload
 
     settings.MUFAKAT_MAX_UPLOAD_BYTES = 10
     f = SimpleUploadedFile("big.geojson", b"x" * 100)

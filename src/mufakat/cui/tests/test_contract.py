@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from mufakat.core.testing import SharedRecordContract
+from mufakat.core.sharing.testing import SharedRecordContract
 from mufakat.cui import exports, queries
 from mufakat.cui.models import Incident, IncidentType
 

@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 
 from mufakat.core.choices import TLP, Distribution, RoleSlug
-from mufakat.core.demo import ensure_user
 from mufakat.core.models import AuditEntry, Delivery, Notification, Organisation, Webhook
-from mufakat.core.services import create_sharing_group, set_sharing
+from mufakat.core.sharing.services import create_sharing_group, set_sharing
+from mufakat.core.tenancy.demo import ensure_user
 from mufakat.cui import exports, queries, services
 from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status, Subscription
 

@@ -11,8 +11,8 @@ from django.db import models, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from mufakat.core import context
 from mufakat.core.models import AuditEntry, AuditHead, Organisation, user_org
+from mufakat.core.ops import context
 
 GENESIS = "0" * 64
 SECRET_FIELDS = frozenset({"password", "totp_secret", "digest", "secret"})

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from mufakat.core import audit
+from mufakat.core.audit import log as audit
 from mufakat.core.choices import AuditAction
 from mufakat.core.models import Membership, ObjectPermission, SharedRecord, SharingGroup, Webhook
 

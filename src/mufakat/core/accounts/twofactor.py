@@ -8,7 +8,7 @@ from typing import Any
 import pyotp
 import segno
 
-from mufakat.core import audit
+from mufakat.core.audit import log as audit
 from mufakat.core.choices import TWO_FACTOR_ROLES, AuditAction
 from mufakat.core.models import Membership, role_slugs
 

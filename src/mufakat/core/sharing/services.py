@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mufakat.core import audit, events
+from mufakat.core.audit import log as audit
 from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import (
     AIProvenance,
@@ -23,8 +23,9 @@ from mufakat.core.models import (
     SharingGroup,
     user_org,
 )
-from mufakat.core.queries import inbox
-from mufakat.core.querysets import has_grant
+from mufakat.core.sharing import events
+from mufakat.core.sharing.queries import inbox
+from mufakat.core.sharing.querysets import has_grant
 
 R = TypeVar("R", bound=SharedRecord)
 

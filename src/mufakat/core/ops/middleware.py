@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from mufakat.core import context
+from mufakat.core.ops import context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 # Sessions expire after MUFAKAT_SESSION_SECONDS idle. Saving the session on every request (one
@@ -59,7 +59,7 @@ class SessionSecurityMiddleware:
             if now - int(request.session.get(SESSION_SEEN_KEY, 0)) >= SESSION_REFRESH_SECONDS:
                 request.session[SESSION_SEEN_KEY] = now  # saved with a fresh expiry date
         if request.user.is_authenticated and not request.path.startswith(self.ALLOWED_PREFIXES):
-            from mufakat.core.twofactor import needs_enrolment
+            from mufakat.core.accounts.twofactor import needs_enrolment
 
             if needs_enrolment(request.user):
                 return redirect(reverse("core:twofactor_setup"))

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from mufakat.core import audit
+from mufakat.core.audit import log as audit
 from mufakat.core.choices import AuditAction
 from mufakat.core.models import ApiToken, LoginFailure
 

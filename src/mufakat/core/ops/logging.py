@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from mufakat.core.context import current_request_id
+from mufakat.core.ops.context import current_request_id
 
 
 class RequestIdFilter(logging.Filter):

@@ -16,7 +16,7 @@ from django.db import models, transaction
 
 from mufakat.core.choices import Action, RoleSlug
 
-DATA = Path(__file__).parent / "data" / "organisations.json"
+DATA = Path(__file__).parent.parent / "data" / "organisations.json"
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
     RoleSlug.VIEWER: "Reads what is shared with the organisation.",

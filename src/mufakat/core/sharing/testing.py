@@ -38,7 +38,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from mufakat.core.models import Membership, Organisation, Role, SharedRecord, SharingGroup
-from mufakat.core.queries import visible
+from mufakat.core.sharing.queries import visible
 
 DISTRIBUTIONS = ("org", "named", "group", "asean", "asean_plus", "public")
 TLPS = ("clear", "green", "amber", "amber_strict", "red")
@@ -356,7 +356,7 @@ class SharedRecordContract(ABC):
             )
 
     def test_ai_output_stays_home_until_approved(self, world: World) -> None:
-        from mufakat.core import services
+        from mufakat.core.sharing import services
 
         rec = self.make_record(
             world.orgs["SG"],

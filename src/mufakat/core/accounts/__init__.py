@@ -1,0 +1,1 @@
+"""Accounts: log-in with throttling, second factor, password hashing, API tokens."""

@@ -1,0 +1,1 @@
+"""Accountable AI: provenance of AI output."""

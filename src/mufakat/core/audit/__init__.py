@@ -1,0 +1,1 @@
+"""Audit: the hash-chained log and the receivers that write it."""

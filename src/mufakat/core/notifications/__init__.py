@@ -1,0 +1,1 @@
+"""Notifications: in-app alerts, e-mail and signed webhooks."""

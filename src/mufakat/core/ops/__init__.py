@@ -1,0 +1,1 @@
+"""Operations: request context, middleware, input guards, uploads, backups, logging, static files."""

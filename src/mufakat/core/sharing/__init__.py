@@ -1,0 +1,1 @@
+"""Sharing: shared records, sharing groups, restrict(), guarded writes, the contract tests."""

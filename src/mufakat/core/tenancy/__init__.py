@@ -1,0 +1,1 @@
+"""Tenancy: organisations, memberships, roles and grants, reference data, demo users."""
