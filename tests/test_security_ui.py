@@ -163,7 +163,7 @@ def test_org_admin_manages_own_members_only(orgs: dict[str, Organisation]) -> No
     page = c.get(reverse("core:org_members")).content.decode()
     assert 'data-member="sg-v"' in page
     assert 'data-member="my-v"' not in page
-    assert "viewer: shared records #1" in page
+    assert "sharedapp: viewer on sharedapp.dossier #1" in page
     assert "sharedapp.dossier" in page
     analyst_role = Role.objects.get(slug="analyst")
     m = Membership.objects.get(user=viewer)
@@ -205,7 +205,7 @@ def test_grants_are_data_in_the_django_admin(orgs: dict[str, Organisation]) -> N
         user=su, organisation=orgs["SG"], totp_secret="A" * 32, totp_confirmed=True
     )
     c = client_for(su)
-    perm = ObjectPermission.objects.get(name="viewer: shared records #1")
+    perm = ObjectPermission.objects.get(name="sharedapp: viewer on sharedapp.dossier #1")
     assert c.get(reverse("admin:core_objectpermission_change", args=[perm.pk])).status_code == 200
     # Disabling a grant takes the right away immediately: grants are data, not code.
     viewer = make_user("sg-v", orgs["SG"], ["viewer"])

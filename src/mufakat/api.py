@@ -3,7 +3,6 @@ for machines. Operation ids are "<router tag>_<function name>" so clients can re
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from mufakat.core import registry
 from mufakat.core.accounts.auth import user_for_token
 
 
@@ -89,6 +89,6 @@ def _unauth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 
 api.add_router("/core/", "mufakat.core.api.router")
-for _module in settings.MUFAKAT_MODULES:
-    _mod = import_module(f"{_module}.api")
-    api.add_router(f"/{getattr(_mod, 'prefix', _module.rsplit('.', 1)[-1])}/", _mod.router)
+for _spec in registry.modules():
+    if _spec.api:
+        api.add_router(f"/{_spec.api_prefix or _spec.label}/", registry.resolve(_spec.api))

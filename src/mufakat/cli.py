@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from importlib import import_module
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -323,17 +321,19 @@ def audit_anchor(
 
 
 def _register_module_commands() -> None:
-    # Module groups (e.g. `mufakat cui …`) are read from settings without configuring Django twice.
+    """Mount each module's command group (e.g. `mufakat cui …`) from the module registry."""
     try:
-        from django.conf import settings
+        import django
 
-        modules = settings.MUFAKAT_MODULES
-    except Exception:  # settings errors are reported when a command runs
+        django.setup()  # loads app configs only; no database connection
+        from mufakat.core import registry
+
+        specs = registry.modules()
+    except Exception:  # configuration errors are reported, without a traceback, by the command
         return
-    for module in modules:
-        if find_spec(f"{module}.cli") is not None:
-            mod = import_module(f"{module}.cli")
-            app.add_typer(mod.app, name=getattr(mod, "name", module.rsplit(".", 1)[-1]))
+    for spec in specs:
+        if spec.cli:
+            app.add_typer(registry.resolve(spec.cli), name=spec.cli_name or spec.label)
 
 
 def main() -> None:

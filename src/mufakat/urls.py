@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
-from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from mufakat.api import api
+from mufakat.core import registry
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("mufakat.core.urls")),
@@ -17,10 +15,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-for module in settings.MUFAKAT_MODULES:
-    urls = import_module(f"{module}.urls")
-    urlpatterns.append(
-        path(
-            f"{getattr(urls, 'url_prefix', module.rsplit('.', 1)[-1])}/", include(f"{module}.urls")
-        )
-    )
+urlpatterns += [path(f"{s.mount}/", include(s.urls)) for s in registry.modules() if s.urls]

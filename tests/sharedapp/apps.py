@@ -1,6 +1,58 @@
+"""The test module: the smallest module that uses every hook of the registry, so each hook is
+exercised by tests (tests/test_registry.py) exactly as a feature module would use it."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig
+
+from mufakat.core.registry import (
+    Grant,
+    Indicator,
+    ModuleSetting,
+    ModuleSpec,
+    NavEntry,
+    RoleSpec,
+    SearchProvider,
+)
+from mufakat.core.tenancy.roles import standard_grants
+
+MODULE = ModuleSpec(
+    label="sharedapp",
+    name="Shared-record test module",
+    area=2,
+    nav=(NavEntry("Dossiers", "sharedapp:list", "Test dossiers"),),
+    map_layers=({"name": "Dossier places", "url_name": "sharedapp:places", "colour": "#6941c6"},),
+    roles=(
+        RoleSpec(
+            "dossier_clerk",
+            "Dossier clerk",
+            "Files dossiers; may not change them.",
+        ),
+    ),
+    grants=(
+        *standard_grants("sharedapp.Dossier"),
+        Grant("dossier_clerk", "sharedapp.Dossier", ("view", "add")),
+        Grant("viewer", "sharedapp.Memo", ("view",)),
+        Grant("analyst", "sharedapp.Memo", ("view", "add", "change")),
+        Grant("focal_point", "sharedapp.Memo", ("view", "add", "change", "delete")),
+    ),
+    settings=(ModuleSetting("MUFAKAT_SHAREDAPP_PAGE_SIZE", "50", "dossiers per list page"),),
+    demo="tests.sharedapp.demo:load_demo",
+    indicators=(
+        Indicator(
+            "sharedapp_dossiers",
+            "Dossiers visible",
+            2,
+            "dossiers",
+            "tests.sharedapp.queries:dossier_indicator",
+        ),
+    ),
+    search=(SearchProvider("dossiers", "Dossiers", "tests.sharedapp.queries:search_hits"),),
+    cli="tests.sharedapp.cli:app",
+    api="tests.sharedapp.api:router",
+    urls="tests.sharedapp.urls",
+    url_prefix="dossiers",
+)
 
 
 class SharedAppConfig(AppConfig):
@@ -8,3 +60,4 @@ class SharedAppConfig(AppConfig):
     label = "sharedapp"
     verbose_name = "Shared-record test module"
     default_auto_field = "django.db.models.BigAutoField"
+    module_spec = MODULE

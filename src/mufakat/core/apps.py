@@ -11,7 +11,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform core")
 
     def ready(self) -> None:
+        from mufakat.core import registry
         from mufakat.core.audit import signals  # noqa: F401  (connects the audit receivers)
+
+        # Every module's spec is checked before anything serves: a mistake stops start-up with
+        # a message that names the module and the field.
+        registry.validate()
         from mufakat.core.tenancy.reference import seed_reference_data
 
         post_migrate.connect(

@@ -65,17 +65,15 @@ class Action(models.TextChoices):
 
 
 class RoleSlug(models.TextChoices):
+    """The platform's roles (core.tenancy.roles); modules declare their own in their ModuleSpec,
+    so a role slug is any string, and these names only spare core code from spelling them."""
+
     VIEWER = "viewer", _("Viewer")
     REPORTER = "reporter", _("Reporter")
     ANALYST = "analyst", _("Analyst")
     FOCAL_POINT = "focal_point", _("Focal point")
-    EXERCISE_CONTROLLER = "exercise_controller", _("Exercise controller")
     ORG_ADMIN = "org_admin", _("Organisation admin")
     PLATFORM_ADMIN = "platform_admin", _("Platform admin")
-
-
-# Roles whose holders must use a second factor.
-TWO_FACTOR_ROLES = frozenset({RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN, RoleSlug.PLATFORM_ADMIN})
 
 
 class AuditAction(models.TextChoices):

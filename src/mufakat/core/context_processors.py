@@ -4,29 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from mufakat.core import registry
 from mufakat.core.models import user_org
 
 
 def module_nav() -> list[dict[str, Any]]:
-    """Navigation entries declared by installed module apps (AppConfig.nav)."""
-    entries: list[dict[str, Any]] = []
-    for label in settings.MUFAKAT_MODULES:
-        cfg = apps.get_app_config(label.rsplit(".", 1)[-1])
-        entries.extend(getattr(cfg, "nav", []))
-    return entries
+    """Navigation entries the installed modules declare (core.registry)."""
+    return [
+        {
+            "label": e.label,
+            "url": e.url_name,
+            "app": e.url_name.split(":", 1)[0],
+            "description": e.description,
+        }
+        for e in registry.nav()
+    ]
 
 
 def map_layers() -> list[dict[str, Any]]:
-    """Overlay layers that module apps contribute to the common map (AppConfig.map_layers)."""
+    """Overlay layers the installed modules contribute to the common map (core.registry)."""
     layers: list[dict[str, Any]] = []
-    for label in settings.MUFAKAT_MODULES:
-        cfg = apps.get_app_config(label.rsplit(".", 1)[-1])
-        for layer in getattr(cfg, "map_layers", []):
+    for spec in registry.modules():
+        for layer in spec.map_layers:
             entry = {
                 k: (str(v) if k in {"name", "label"} else v)
                 for k, v in layer.items()

@@ -20,6 +20,8 @@ from mufakat.core.notifications.models import (
     Webhook,
 )
 from mufakat.core.sharing.models import (
+    PrivateRecord,
+    ReferenceData,
     SharedRecord,
     SharingGroup,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "Notification",
     "ObjectPermission",
     "Organisation",
+    "PrivateRecord",
+    "ReferenceData",
     "Role",
     "SharedRecord",
     "SharingGroup",

@@ -5,21 +5,21 @@ from typing import Any
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from mufakat.core.registry import Grant, Indicator, ModuleSpec, NavEntry, SearchProvider
+from mufakat.core.tenancy.roles import standard_grants
 
-class CuiConfig(AppConfig):
-    name = "mufakat.cui"
-    label = "cui"
-    verbose_name = _("Undersea infrastructure")
-
-    nav = [
-        {
-            "label": _("Undersea"),
-            "url": "cui:map",
-            "app": "cui",
-            "description": _("Cable and pipeline incidents: report, alert, coordinate repair."),
-        }
-    ]
-    map_layers = [
+MODULE = ModuleSpec(
+    label="cui",
+    name=_("Undersea infrastructure"),
+    area=3,
+    nav=(
+        NavEntry(
+            _("Undersea"),
+            "cui:map",
+            _("Cable and pipeline incidents: report, alert, coordinate repair."),
+        ),
+    ),
+    map_layers=(
         {
             "name": _("Submarine cables"),
             "url_name": "cui:cables_geojson",
@@ -32,18 +32,66 @@ class CuiConfig(AppConfig):
             "colour": "#b42318",
             "radius": 7,
         },
-    ]
+    ),
+    grants=(
+        *standard_grants("cui.Incident"),
+        # Uploaded routes are the uploading organisation's private records: everyone in it reads
+        # them, those who file reports may upload, analysts and focal points may replace them.
+        Grant("viewer", "cui.Asset", ("view",)),
+        Grant("reporter", "cui.Asset", ("view", "add")),
+        Grant("analyst", "cui.Asset", ("view", "add", "change")),
+        Grant("focal_point", "cui.Asset", ("view", "add", "change", "delete")),
+        Grant("org_admin", "cui.Asset", ("view", "add", "change", "delete")),
+        Grant("platform_admin", "cui.Asset", ("view",)),
+    ),
+    demo="mufakat.cui.demo:load_demo",
+    indicators=(
+        Indicator(
+            "cui_incidents_reported",
+            _("Undersea incidents reported"),
+            3,
+            "incidents",
+            "mufakat.cui.indicators:incidents_reported",
+            _("Incidents on cables and pipelines reported in the period, as the reader sees them."),
+        ),
+        Indicator(
+            "cui_incidents_shared",
+            _("Undersea incidents shared beyond the reporting state"),
+            3,
+            "incidents",
+            "mufakat.cui.indicators:incidents_shared",
+            _("Incidents released to at least one other organisation."),
+        ),
+        Indicator(
+            "cui_mean_hours_to_restore",
+            _("Mean time to restore"),
+            3,
+            "hours",
+            "mufakat.cui.indicators:mean_hours_to_restore",
+            _("From the time of the incident to the restoration, for incidents restored."),
+        ),
+    ),
+    search=(
+        SearchProvider("cui_incidents", _("Undersea incidents"), "mufakat.cui.search:incidents"),
+        SearchProvider("cui_assets", _("Cables and pipelines"), "mufakat.cui.search:assets"),
+    ),
+    cli="mufakat.cui.cli:app",
+    api="mufakat.cui.api:router",
+    urls="mufakat.cui.urls",
+)
+
+
+class CuiConfig(AppConfig):
+    name = "mufakat.cui"
+    label = "cui"
+    verbose_name = _("Undersea infrastructure")
+    module_spec = MODULE
 
     def ready(self) -> None:
         from mufakat.core.sharing.events import record_shared
         from mufakat.cui.models import Incident
 
         record_shared.connect(_alert_on_share, sender=Incident, dispatch_uid="cui-alert-on-share")
-
-    def load_demo(self, console: Any) -> None:
-        from mufakat.cui.demo import load_demo
-
-        load_demo(console)
 
 
 def _alert_on_share(sender: type[Any], instance: Any, **kwargs: Any) -> None:

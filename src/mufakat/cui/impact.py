@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from django.db.models import Count, Max
 
+from mufakat.core.sharing.querysets import private_visible
 from mufakat.cui.geo import geodesic_km
 from mufakat.cui.models import Asset, AssetKind, Segment
 
@@ -178,9 +179,9 @@ def load_index() -> SegmentIndex:
             return _index
         assets = {
             a["pk"]: AssetInfo(
-                a["pk"], a["name"], a["kind"], list(a["states"] or []), a["uploaded_by_org"]
+                a["pk"], a["name"], a["kind"], list(a["states"] or []), a["owner_org"]
             )
-            for a in Asset.objects.values("pk", "name", "kind", "states", "uploaded_by_org")
+            for a in Asset.objects.values("pk", "name", "kind", "states", "owner_org")
         }
         rows = list(
             Segment.objects.order_by("pk").values_list(
@@ -201,5 +202,5 @@ def analyse(
 def visible_impact(result: dict[str, Any], org_id: int | None) -> dict[str, Any]:
     """A stored impact cut down to what a member of organisation `org_id` may see: public
     assets and the organisation's own uploads. States and redundancy are public already."""
-    assets = [a for a in result.get("assets", []) if a.get("private_to") in (None, org_id)]
+    assets = [a for a in result.get("assets", []) if private_visible(a.get("private_to"), org_id)]
     return {**result, "assets": assets, "segments": [a["segment_id"] for a in assets]}

@@ -77,7 +77,7 @@ def _upsert_asset(
     landing_points: list[LandingPoint] | None = None,
 ) -> Asset:
     digest = _digest({**values, "lp": sorted(lp.external_id for lp in landing_points or [])})
-    asset = Asset.objects.filter(source=source, external_id=external_id).first()
+    asset: Asset | None = Asset.objects.filter(source=source, external_id=external_id).first()
     if asset is not None and asset.content_hash == digest:
         report.assets.add("unchanged")
         report.asset_ids.append(asset.pk)
@@ -88,7 +88,7 @@ def _upsert_asset(
     for k, v in values.items():
         setattr(asset, k, v)
     asset.content_hash = digest
-    asset.full_clean(exclude=["landing_points", "uploaded_by_org"], validate_unique=False)
+    asset.full_clean(exclude=["landing_points", "owner_org"], validate_unique=False)
     asset.save()
     if landing_points is not None:
         asset.landing_points.set(landing_points)
@@ -318,7 +318,7 @@ def import_upload(data: bytes, filename: str, org: Any) -> ImportReport:
                     for k, v in f.properties.items()
                     if isinstance(v, str | int | float | bool | None)
                 },
-                "uploaded_by_org": org,
+                "owner_org": org,
             }
             ext_id = f"{org.code}:{slugify(f.name)[:140] or 'route'}"
             _upsert_asset(AssetSource.UPLOAD, ext_id, values=values, lines=f.lines, report=report)

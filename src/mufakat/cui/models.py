@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mufakat.core.models import Organisation, SharedRecord
+from mufakat.core.models import PrivateRecord, ReferenceData, SharedRecord
 
 
 class AssetKind(models.TextChoices):
@@ -37,7 +37,7 @@ ATTRIBUTION: dict[str, str] = {
 }
 
 
-class LandingPoint(models.Model):
+class LandingPoint(ReferenceData):
     """Where a cable comes ashore (TeleGeography landing point)."""
 
     external_id = models.CharField(_("source id"), max_length=120, unique=True)
@@ -56,10 +56,10 @@ class LandingPoint(models.Model):
         return self.name
 
 
-class Asset(models.Model):
-    """A cable, pipeline or uploaded route, not a shared record. Imported from public sources
-    (uploaded_by_org NULL): reference data every signed-in user sees. Uploaded by an
-    organisation: private to that organisation (cui.queries.visible_assets)."""
+class Asset(PrivateRecord):
+    """A cable, pipeline or uploaded route: a private record, never shared. Imported from public
+    sources (owner_org NULL): reference data every signed-in user sees. Uploaded by an
+    organisation: private to that organisation (read through restrict())."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=AssetKind.choices, db_index=True)
     source = models.CharField(_("source"), max_length=16, choices=AssetSource.choices)
@@ -81,14 +81,6 @@ class Asset(models.Model):
     properties = models.JSONField(_("source properties"), default=dict, blank=True)
     colour = models.CharField(_("colour"), max_length=7, blank=True)
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
-    uploaded_by_org = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -328,7 +320,7 @@ class Subscription(models.Model):
         return f"{_('box')} {self.min_lon}, {self.min_lat} - {self.max_lon}, {self.max_lat}"
 
 
-class RepairShip(models.Model):
+class RepairShip(ReferenceData):
     """A cable repair or maintenance vessel that could be tasked to a fault (public facts)."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)

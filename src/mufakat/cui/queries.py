@@ -36,17 +36,11 @@ def viewer_org_id(user: Any) -> int | None:
     return org.pk if org is not None else None
 
 
-def visible_assets(user: Any) -> QuerySet[Asset]:
-    """Every asset read starts here. Routes imported by the operator (no uploader) are public
-    reference data for every signed-in user; a route uploaded by an organisation is visible to
-    that organisation's members only. Anonymous callers get nothing."""
-    if not getattr(user, "is_authenticated", False):
-        return Asset.objects.none()
-    scope = Q(uploaded_by_org__isnull=True)
-    org_id = viewer_org_id(user)
-    if org_id is not None:
-        scope |= Q(uploaded_by_org_id=org_id)
-    return Asset.objects.filter(scope)
+def visible_assets(user: Any, action: str = "view") -> QuerySet[Asset]:
+    """Every asset read starts here (restrict() for private records). Routes imported by the
+    operator (no owner) are reference data for every signed-in user; a route uploaded by an
+    organisation is visible to that organisation's members only. Anonymous callers get nothing."""
+    return core_queries.visible(Asset, user, action)
 
 
 def visible_segments(user: Any) -> QuerySet[Segment]:
@@ -61,7 +55,7 @@ def impact_for(user: Any, inc: Incident) -> dict[str, Any]:
     legacy = [a["id"] for a in entries if "private_to" not in a]
     if legacy:
         # Analysed before uploads were private: look the owners up rather than show them.
-        owners = dict(Asset.objects.filter(pk__in=legacy).values_list("pk", "uploaded_by_org_id"))
+        owners = dict(Asset.objects.filter(pk__in=legacy).values_list("pk", "owner_org_id"))
         result["assets"] = [
             a if "private_to" in a else {**a, "private_to": owners.get(a["id"], -1)}
             for a in entries
@@ -74,18 +68,11 @@ def incident_assets(user: Any, inc: Incident) -> QuerySet[Asset]:
     return inc.affected_assets.filter(pk__in=visible_assets(user).values("pk"))
 
 
-def may_see_asset(user: Any, a: Asset) -> bool:
-    """visible_assets()'s rule for an asset already loaded (no query)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return a.uploaded_by_org_id is None or a.uploaded_by_org_id == viewer_org_id(user)
-
-
 def incident_asset(user: Any, inc: Incident) -> Asset | None:
     """The asset an incident was reported on, if this reader may see it (incidents() loads
     it with the incident, so a list costs no extra query)."""
     a = inc.asset if inc.asset_id is not None else None
-    return a if a is not None and may_see_asset(user, a) else None
+    return a if a is not None and a.visible_to(user) else None
 
 
 def incidents(user: Any, action: str = "view") -> QuerySet[Incident]:

@@ -126,7 +126,7 @@ class AssetOut(Schema):
 
     @staticmethod
     def resolve_private(obj: Any) -> bool:
-        return obj.uploaded_by_org_id is not None
+        return obj.owner_org_id is not None
 
 
 class StixImportOut(Schema):

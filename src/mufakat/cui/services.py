@@ -26,6 +26,7 @@ from mufakat.core.models import Organisation, SharingGroup, user_org
 from mufakat.core.notifications.alerts import notify
 from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing import queries as core_queries
+from mufakat.core.sharing.querysets import private_q
 from mufakat.core.sharing.services import ensure_grant, guarded_write
 from mufakat.cui import impact, importers
 from mufakat.cui.exports import TLP_BY_MARKING
@@ -188,9 +189,7 @@ def alert_recipients(incident: Incident) -> list[Any]:
         asset_ids.add(incident.asset_id)
     # An asset subscription counts only while the subscriber may see the asset: public, or an
     # upload of the subscriber's own organisation.
-    subscriber_sees_asset = Q(asset__uploaded_by_org__isnull=True) | Q(
-        asset__uploaded_by_org=F("user__membership__organisation")
-    )
+    subscriber_sees_asset = private_q(F("user__membership__organisation"), prefix="asset__")
     subs = Subscription.objects.filter(
         (Q(kind=SubscriptionKind.ASSET, asset_id__in=asset_ids) & subscriber_sees_asset)
         | Q(kind=SubscriptionKind.STATE, state__in=codes)
@@ -345,7 +344,7 @@ def upload_assets(actor: Any, f: UploadedFile[bytes]) -> importers.ImportReport:
     org = user_org(actor)
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
-    ensure_grant(actor, Incident, Action.ADD)
+    ensure_grant(actor, Asset, Action.ADD)
     ext = check_upload(f, allowed={".geojson", ".json", ".kml"})
     report = importers.import_upload(f.read(), f"upload{ext}", org)
     audit.record(

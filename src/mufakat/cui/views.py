@@ -129,7 +129,7 @@ def landing_points_geojson(request: HttpRequest) -> JsonResponse:
             "geometry": {"type": "Point", "coordinates": [lp.lon, lp.lat]},
             "properties": {"name": lp.name, "country": lp.country},
         }
-        for lp in LandingPoint.objects.exclude(lat__isnull=True)
+        for lp in LandingPoint.objects.restrict(request.user).exclude(lat__isnull=True)
     ]
     return JsonResponse({"type": "FeatureCollection", "features": feats})
 

@@ -9,8 +9,8 @@ import pyotp
 import segno
 
 from mufakat.core.audit import log as audit
-from mufakat.core.choices import TWO_FACTOR_ROLES, AuditAction
-from mufakat.core.models import Membership, role_slugs
+from mufakat.core.choices import AuditAction
+from mufakat.core.models import Membership, membership_of
 
 ISSUER = "Mufakat"
 
@@ -18,7 +18,9 @@ ISSUER = "Mufakat"
 def requires_two_factor(user: Any) -> bool:
     if getattr(user, "is_superuser", False):
         return True
-    return bool(role_slugs(user) & TWO_FACTOR_ROLES)
+    # A flag on each role (declared by core or a module, editable as data).
+    m = membership_of(user)
+    return bool(m and any(r.two_factor for r in m.roles.all()))
 
 
 def has_two_factor(user: Any) -> bool:

@@ -69,6 +69,8 @@ class SharedRecord(models.Model):
     Visibility is computed only by RestrictedQuerySet.restrict(); never filter these by hand.
     """
 
+    record_kind: ClassVar[str] = "shared"
+
     owner_org = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
@@ -139,3 +141,74 @@ class SharedRecord(models.Model):
     @property
     def awaiting_ai_approval(self) -> bool:
         return self.ai_generated and self.ai_approved_at is None
+
+
+class PrivateRecord(models.Model):
+    """Abstract base of records an organisation keeps to itself: they are never released to
+    another organisation (uploaded routes, AIS track sets, document collections, a delegation's
+    notes). A row with no owner is platform reference data that every signed-in user reads
+    (cui's imported cables live in the same table as each state's uploads).
+
+    Read through restrict() like shared records: viewing needs the view grant for the
+    organisation's own rows, every other action is confined to the organisation's own rows.
+    """
+
+    record_kind: ClassVar[str] = "private"
+
+    owner_org = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner organisation"),
+        help_text=_("Empty for platform reference data"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    objects: ClassVar[Any] = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_private(self) -> bool:
+        return self.owner_org_id is not None
+
+    def visible_to(self, user: Any) -> bool:
+        """restrict(user, "view")'s verdict on this loaded row; a query only for own-org rows."""
+        if not getattr(user, "is_authenticated", False):
+            return False
+        if self.owner_org_id is None:
+            return True
+        from mufakat.core.models import user_org
+        from mufakat.core.sharing.querysets import grant_q
+
+        org = user_org(user)
+        if org is None or org.pk != self.owner_org_id:
+            return False
+        grant = grant_q(type(self), user, "view")
+        if grant is None:
+            return False
+        # An unconstrained grant (the usual case) decides without a query; constraints are
+        # ORM look-ups, so only the database can evaluate them.
+        return not grant or type(self)._default_manager.filter(grant, pk=self.pk).exists()
+
+
+class ReferenceData(models.Model):
+    """Abstract base of public reference data (landing points, repair ships…): every signed-in
+    user reads it through restrict(); it changes only through import commands and the admin."""
+
+    record_kind: ClassVar[str] = "reference"
+
+    objects: ClassVar[Any] = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True

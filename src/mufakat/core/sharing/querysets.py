@@ -80,8 +80,8 @@ def has_grant(user: Any, model: type[models.Model], action: str) -> bool:
 
 def sharing_q(model: type[models.Model], user: Any) -> Q:
     """Q over `model` (a SharedRecord) that holds for records released to this user."""
-    from mufakat.core.choices import TLP, Distribution, OrgKind, RoleSlug
-    from mufakat.core.models import SharingGroup, role_slugs, user_org
+    from mufakat.core.choices import TLP, Distribution, OrgKind
+    from mufakat.core.models import SharingGroup, membership_of, user_org
 
     approved = Q(ai_generated=False) | Q(ai_approved_at__isnull=False)
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -111,7 +111,8 @@ def sharing_q(model: type[models.Model], user: Any) -> Q:
         audience |= Q(distribution=Distribution.ASEAN_PLUS)
 
     # TLP ceiling: who may hold the marking at all, whatever the distribution says.
-    individual = bool(role_slugs(user) & {RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN})
+    m = membership_of(user)
+    individual = bool(m and any(r.tlp_red for r in m.roles.all()))
     marking = (
         Q(tlp__in=[TLP.CLEAR, TLP.GREEN])
         | Q(named | in_group, tlp=TLP.AMBER)
@@ -122,12 +123,76 @@ def sharing_q(model: type[models.Model], user: Any) -> Q:
     return Q(owner_org=org) | (audience & marking & approved)
 
 
+def private_q(org: Any, prefix: str = "") -> Q:
+    """Private-record rows organisation `org` (an instance, an id, an F() expression or None) may
+    see: platform reference rows (no owner) and its own. `prefix` reaches the record through a
+    relation, e.g. "asset__" from a subscription. The one written form of that rule."""
+    public = Q(**{f"{prefix}owner_org__isnull": True})
+    return public if org is None else public | Q(**{f"{prefix}owner_org": org})
+
+
+def private_visible(owner_id: int | None, org_id: int | None) -> bool:
+    """private_q() for an owner id already in hand (e.g. stored in a derived JSON result)."""
+    return owner_id is None or owner_id == org_id
+
+
+def grant_q(model: type[models.Model], user: Any, action: str) -> Q | None:
+    """The user's grants for `action` on `model` as a Q (an empty Q when unconstrained), or None
+    when no grant covers it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from mufakat.core.models import user_org
+
+    ct = ContentType.objects.get_for_model(model)
+    org = user_org(user)
+    grant = Q(pk__in=[])
+    granted = unconstrained = False
+    for cts, actions, constraints in grants_for(user):
+        if ct.pk in cts and action in actions:
+            granted = True
+            narrowed = constraint_q(constraints, user, org)
+            # Q(pk__in=[]) | Q() is still Q(pk__in=[]) in Django (an empty Q is dropped from
+            # an OR), so an unconstrained grant has to be tracked explicitly.
+            if narrowed:
+                grant |= narrowed
+            else:
+                unconstrained = True
+    if not granted:
+        return None
+    return Q() if unconstrained else grant
+
+
 class RestrictedQuerySet(models.QuerySet[Any]):
-    """Default queryset of every shared model; start every read from .restrict()."""
+    """Default queryset of every shared, private and reference model; start every read from
+    .restrict(). The model's `record_kind` ("shared", "private", "reference") picks the rule."""
 
     def restrict(self, user: Any, action: str = "view") -> Self:
-        from django.contrib.contenttypes.models import ContentType
+        kind = getattr(self.model, "record_kind", "shared")
+        if kind == "reference":
+            return self._restrict_reference(user, action)
+        if kind == "private":
+            return self._restrict_private(user, action)
+        return self._restrict_shared(user, action)
 
+    def _restrict_reference(self, user: Any, action: str) -> Self:
+        signed_in = getattr(user, "is_authenticated", False) and user.is_active
+        return self.all() if signed_in and action == "view" else self.none()
+
+    def _restrict_private(self, user: Any, action: str) -> Self:
+        from mufakat.core.models import user_org
+
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        org = user_org(user)
+        grant = grant_q(self.model, user, action) if org is not None else None
+        if action == "view":
+            public = private_q(None)
+            return self.filter(public if grant is None else public | (Q(owner_org=org) & grant))
+        if grant is None:
+            return self.none()
+        return self.filter(grant, owner_org=org)
+
+    def _restrict_shared(self, user: Any, action: str) -> Self:
         from mufakat.core.models import user_org
 
         model = self.model
@@ -135,24 +200,10 @@ class RestrictedQuerySet(models.QuerySet[Any]):
             if action != "view":
                 return self.none()
             return self.filter(sharing_q(model, user))
-        ct = ContentType.objects.get_for_model(model)
         org = user_org(user)
-        grant = Q(pk__in=[])
-        granted = unconstrained = False
-        for cts, actions, constraints in grants_for(user):
-            if ct.pk in cts and action in actions:
-                granted = True
-                narrowed = constraint_q(constraints, user, org)
-                # Q(pk__in=[]) | Q() is still Q(pk__in=[]) in Django (an empty Q is dropped from
-                # an OR), so an unconstrained grant has to be tracked explicitly.
-                if narrowed:
-                    grant |= narrowed
-                else:
-                    unconstrained = True
-        if not granted or org is None:
+        grant = grant_q(model, user, action)
+        if grant is None or org is None:
             return self.none()
-        if unconstrained:
-            grant = Q()
         if action == "view":
             return self.filter(grant).filter(sharing_q(model, user))
         # Writes, sharing, exports of raw records and approvals stay inside the owner state.

@@ -12,13 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mufakat.core.audit import log as audit
-from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution, RoleSlug
+from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution
 from mufakat.core.models import (
     AIProvenance,
-    Membership,
     Notification,
     Organisation,
-    Role,
     SharedRecord,
     SharingGroup,
     user_org,
@@ -234,81 +232,6 @@ def record_export(actor: Any, model: type[models.Model], ids: list[Any], fmt: st
         object_repr=f"{len(ids)} record(s) as {fmt}",
         message=",".join(str(i) for i in ids[:200]),
     )
-
-
-# Roles an organisation admin may hand out; platform administration is granted by operators.
-ORG_ASSIGNABLE_ROLES = frozenset(
-    {
-        RoleSlug.VIEWER,
-        RoleSlug.REPORTER,
-        RoleSlug.ANALYST,
-        RoleSlug.FOCAL_POINT,
-        RoleSlug.EXERCISE_CONTROLLER,
-        RoleSlug.ORG_ADMIN,
-    }
-)
-
-
-def is_org_admin(user: Any) -> bool:
-    m = getattr(user, "membership", None) if getattr(user, "is_authenticated", False) else None
-    return bool(m and m.roles.filter(slug=RoleSlug.ORG_ADMIN).exists())
-
-
-def _admin_org(actor: Any) -> Organisation:
-    org = user_org(actor)
-    if org is None or not is_org_admin(actor):
-        raise OutOfScope(_("Not found."))
-    return org
-
-
-def set_member_roles(actor: Any, membership: Membership, roles: Iterable[Role]) -> Membership:
-    """An organisation admin changes the roles of a member of their own organisation."""
-    org = _admin_org(actor)
-    if membership.organisation_id != org.pk:
-        raise OutOfScope(_("Not found."))
-    if membership.user_id == actor.pk:
-        raise ValidationError(_("Ask another organisation admin to change your own roles."))
-    chosen = list(roles)
-    refused = sorted(r.name for r in chosen if r.slug not in ORG_ASSIGNABLE_ROLES)
-    if refused:
-        raise ValidationError(
-            _("Only platform operators grant: %(roles)s.") % {"roles": ", ".join(refused)}
-        )
-    keep = [r for r in membership.roles.all() if r.slug not in ORG_ASSIGNABLE_ROLES]
-    with transaction.atomic():
-        membership.roles.set([*keep, *chosen])
-    return membership
-
-
-def create_member(
-    actor: Any, *, username: str, email: str, password: str, roles: Iterable[Role]
-) -> Membership:
-    """An organisation admin creates an account inside their own organisation."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.password_validation import validate_password
-
-    org = _admin_org(actor)
-    user_model = get_user_model()
-    username = username.strip()
-    if user_model.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": _("That username is taken.")})
-    candidate = user_model(username=username, email=email)
-    validate_password(password, candidate)
-    with transaction.atomic():
-        candidate.set_password(password)
-        candidate.full_clean()
-        candidate.save()
-        audit.record(
-            AuditAction.CREATE,
-            candidate,
-            actor=actor,
-            org=org,
-            after={"username": username, "email": email},
-            message="account created by organisation admin",
-        )
-        membership = Membership.objects.create(user=candidate, organisation=org)
-        set_member_roles(actor, membership, roles)
-    return membership
 
 
 def mark_read(actor: Any, notification_id: int) -> Notification | None:

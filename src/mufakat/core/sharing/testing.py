@@ -26,48 +26,50 @@ from __future__ import annotations
 import itertools
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import pyotp
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
-from mufakat.core.models import Membership, Organisation, Role, SharedRecord, SharingGroup
+from mufakat.core import registry
+from mufakat.core.models import Membership, Organisation, SharedRecord, SharingGroup
 from mufakat.core.sharing.queries import visible
+from mufakat.core.tenancy.factory import ensure_user
 
 DISTRIBUTIONS = ("org", "named", "group", "asean", "asean_plus", "public")
 TLPS = ("clear", "green", "amber", "amber_strict", "red")
-# Roles that carry the individual-recipient clearance TLP:RED asks for.
-RED_ROLES = frozenset({"focal_point", "org_admin"})
-# Roles whose default grants include each action (docs/security.md, "Who can do what").
-ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "viewer": frozenset({"view"}),
-    "reporter": frozenset({"view", "add", "change"}),
-    "analyst": frozenset({"view", "add", "change", "export"}),
-    "focal_point": frozenset({"view", "add", "change", "delete", "share", "export", "approve"}),
-    "exercise_controller": frozenset({"view", "add", "change", "export"}),
-    "org_admin": frozenset({"view", "add", "change", "delete", "share", "export", "approve"}),
-    "platform_admin": frozenset({"view"}),
-}
-TWO_FACTOR_ROLES = frozenset({"focal_point", "org_admin", "platform_admin"})
+
+
+# The oracle reads the modules' declarations (core.registry), the same source the grants in the
+# database are seeded from: restrict() is checked against what the module says, not against a
+# second hand-written copy of it.
+def red_roles() -> frozenset[str]:
+    """Roles that carry the individual-recipient clearance TLP:RED asks for."""
+    return frozenset(slug for slug, r in registry.roles().items() if r.tlp_red)
+
+
+def role_actions(model: type[Any] | str) -> dict[str, frozenset[str]]:
+    """Each role's declared actions on `model` (docs/security.md, "Who can do what")."""
+    label = model if isinstance(model, str) else model._meta.label_lower
+    return registry.role_actions(label)
 
 
 @dataclass(frozen=True)
 class ActorFacts:
-    """What the rules need to know about a reader."""
+    """What the rules need to know about a reader, for one record type."""
 
     authenticated: bool
     org: str | None = None
     kind: str | None = None
     roles: frozenset[str] = frozenset()
+    grants: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def holds(self, action: str) -> bool:
-        return any(action in ROLE_ACTIONS[r] for r in self.roles)
+        return any(action in self.grants.get(r, frozenset()) for r in self.roles)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def may_view(actor: ActorFacts, rec: RecordFacts, action: str = "view") -> bool:
         "green": True,
         "amber": named or in_group,
         "amber_strict": named,
-        "red": named and bool(actor.roles & RED_ROLES),
+        "red": named and bool(actor.roles & red_roles()),
     }[rec.tlp]
     return reach and allowed_by_marking
 
@@ -124,19 +126,10 @@ def may_act(actor: ActorFacts, rec: RecordFacts, action: str) -> bool:
 
 def make_user(username: str, org: Organisation | None, roles: Iterable[str] = ()) -> Any:
     """A user in `org` with `roles`; holders of two-factor roles get a confirmed second factor."""
-    user = get_user_model().objects.create_user(username=username, email=f"{username}@test.invalid")
-    if org is not None:
-        m = Membership.objects.create(user=user, organisation=org)
-        slugs = set(roles)
-        m.roles.set(Role.objects.filter(slug__in=slugs))
-        if slugs & TWO_FACTOR_ROLES:
-            m.totp_secret = pyotp.random_base32()
-            m.totp_confirmed = True
-            m.save()
-    return user
+    return ensure_user(username, org, roles, email=f"{username}@test.invalid")
 
 
-def actor_facts(user: Any) -> ActorFacts:
+def actor_facts(user: Any, model: type[Any] | str) -> ActorFacts:
     if not getattr(user, "is_authenticated", False):
         return ActorFacts(authenticated=False)
     m = Membership.objects.filter(user=user).select_related("organisation").first()
@@ -147,6 +140,7 @@ def actor_facts(user: Any) -> ActorFacts:
         org=m.organisation.code,
         kind=m.organisation.kind,
         roles=frozenset(m.roles.values_list("slug", flat=True)),
+        grants=role_actions(model),
     )
 
 
@@ -298,7 +292,7 @@ class SharedRecordContract(ABC):
     def test_every_path_follows_the_rules(self, world: World, actor: str) -> None:
         records = self.matrix(world)
         user = world.users[actor]
-        facts = actor_facts(user)
+        facts = actor_facts(user, self.model)
         expected = {r.pk for r in records if may_view(facts, record_facts(r))}
         anonymous = not facts.authenticated
         assert set(visible(self.model, user).values_list("pk", flat=True)) == expected
@@ -392,7 +386,7 @@ class SharedRecordContract(ABC):
     def test_other_actions_follow_the_rules(self, world: World, action: str) -> None:
         records = self.matrix(world)
         for name, user in world.users.items():
-            facts = actor_facts(user)
+            facts = actor_facts(user, self.model)
             got = set(visible(self.model, user, action).values_list("pk", flat=True))
             want = {r.pk for r in records if may_act(facts, record_facts(r), action)}
             assert got == want, f"{name} {action}"

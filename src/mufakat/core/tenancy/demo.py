@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pyotp
-from django.apps import apps
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from rich.console import Console
 from rich.progress import Progress
 
+from mufakat.core import registry
 from mufakat.core.choices import OrgKind, RoleSlug
-from mufakat.core.models import Membership, Organisation, Role, SharingGroup
+from mufakat.core.models import Organisation, SharingGroup
+from mufakat.core.tenancy import factory
 
 DEMO_PASSWORD = "mufakat-demo-2026"  # noqa: S105 - printed to the person running the demo
 # Per member state: (username suffix, roles, enrol a second factor).
@@ -40,20 +38,8 @@ def ensure_user(
     two_factor: bool = False,
     password: str = DEMO_PASSWORD,
 ) -> Any:
-    user_model = get_user_model()
-    user, created = user_model.objects.get_or_create(
-        username=username, defaults={"email": f"{username}@{org.code.lower()}.mufakat.invalid"}
-    )
-    if created:
-        user.set_password(password)
-        user.save()
-    m, _ = Membership.objects.get_or_create(user=user, defaults={"organisation": org})
-    m.roles.set(Role.objects.filter(slug__in=roles))
-    if two_factor and not m.totp_confirmed:
-        m.totp_secret = pyotp.random_base32()
-        m.totp_confirmed = True
-        m.save()
-    return user
+    """A demo account (the platform's one user factory, with the demo password)."""
+    return factory.ensure_user(username, org, roles, password=password, two_factor=two_factor)
 
 
 def load_demo(console: Console | None = None) -> list[DemoUser]:
@@ -88,9 +74,6 @@ def load_demo(console: Console | None = None) -> list[DemoUser]:
                 )
                 g.members.set(Organisation.objects.filter(code__in=["SG", "MY", "ID", "TH"]))
             progress.advance(t)
-    for label in settings.MUFAKAT_MODULES:
-        cfg = apps.get_app_config(label.rsplit(".", 1)[-1])
-        loader = getattr(cfg, "load_demo", None)
-        if loader is not None:
-            loader(console)
+    for _spec, loader in registry.demo_loaders():
+        loader(console)
     return out

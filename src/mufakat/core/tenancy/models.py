@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from mufakat.core.choices import (
     Action,
     OrgKind,
-    RoleSlug,
 )
 
 if TYPE_CHECKING:
@@ -49,11 +48,24 @@ class Organisation(models.Model):
 
 
 class Role(models.Model):
-    """A named bundle of permission grants (the grants live in ObjectPermission)."""
+    """A named bundle of permission grants (the grants live in ObjectPermission).
 
-    slug = models.SlugField(_("slug"), max_length=40, unique=True, choices=RoleSlug.choices)
+    Declared by core or by a module (core.registry.RoleSpec) and seeded on migrate; the flags are
+    data an operator may change, and the sharing rules read them from here."""
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=80)
     description = models.TextField(_("description"), blank=True)
+    module = models.CharField(
+        _("declared by"), max_length=40, blank=True, help_text=_("Empty for platform roles")
+    )
+    two_factor = models.BooleanField(_("needs a second factor"), default=False)
+    tlp_red = models.BooleanField(
+        _("individual recipient (TLP:RED)"),
+        default=False,
+        help_text=_("Holders may receive TLP:RED records released to their organisation by name"),
+    )
+    org_assignable = models.BooleanField(_("organisation admins may grant it"), default=True)
 
     class Meta:
         ordering = ["name"]

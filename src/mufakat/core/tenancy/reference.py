@@ -14,60 +14,10 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
-from mufakat.core.choices import Action, RoleSlug
+from mufakat.core import registry
+from mufakat.core.registry import Grant
 
 DATA = Path(__file__).parent.parent / "data" / "organisations.json"
-
-ROLE_DESCRIPTIONS: dict[str, str] = {
-    RoleSlug.VIEWER: "Reads what is shared with the organisation.",
-    RoleSlug.REPORTER: "Files reports and edits their own.",
-    RoleSlug.ANALYST: "Files, edits and exports the organisation's records.",
-    RoleSlug.FOCAL_POINT: "Releases records to other states, approves AI outputs, receives alerts.",
-    RoleSlug.EXERCISE_CONTROLLER: "Runs exercises: edits scenarios, releases injects.",
-    RoleSlug.ORG_ADMIN: "Manages the organisation's users, groups and webhooks.",
-    RoleSlug.PLATFORM_ADMIN: "Operates the platform: reference data and the audit log.",
-}
-
-# Role → (actions, constraints) on every shared record type. Non-view actions are confined to
-# the user's own organisation by restrict() itself; constraints narrow further.
-ROLE_GRANTS: dict[str, list[tuple[list[str], Any]]] = {
-    RoleSlug.VIEWER: [([Action.VIEW], None)],
-    RoleSlug.REPORTER: [
-        ([Action.VIEW, Action.ADD], None),
-        ([Action.CHANGE], {"created_by": "$user"}),
-    ],
-    RoleSlug.ANALYST: [([Action.VIEW, Action.ADD, Action.CHANGE, Action.EXPORT], None)],
-    RoleSlug.FOCAL_POINT: [
-        (
-            [
-                Action.VIEW,
-                Action.ADD,
-                Action.CHANGE,
-                Action.DELETE,
-                Action.SHARE,
-                Action.EXPORT,
-                Action.APPROVE,
-            ],
-            None,
-        )
-    ],
-    RoleSlug.EXERCISE_CONTROLLER: [([Action.VIEW, Action.ADD, Action.CHANGE, Action.EXPORT], None)],
-    RoleSlug.ORG_ADMIN: [
-        (
-            [
-                Action.VIEW,
-                Action.ADD,
-                Action.CHANGE,
-                Action.DELETE,
-                Action.SHARE,
-                Action.EXPORT,
-                Action.APPROVE,
-            ],
-            None,
-        )
-    ],
-    RoleSlug.PLATFORM_ADMIN: [([Action.VIEW], None)],
-}
 
 
 def shared_models() -> list[type[models.Model]]:
@@ -76,30 +26,57 @@ def shared_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if issubclass(m, SharedRecord)]
 
 
+def grant_name(module: str, index: int, grant: Grant) -> str:
+    """Stable name of a declared grant's row, so re-seeding finds it (and leaves edits alone)."""
+    return f"{module}: {grant.role} on {grant.model.lower()} #{index}"[:100]
+
+
 def seed_reference_data(**kwargs: Any) -> None:
+    """Organisations, every declared role and every declared grant. Rows that exist are left as
+    an operator may have edited them; only missing ones are created."""
     from mufakat.core.models import ObjectPermission, Organisation, Role
 
     with transaction.atomic():
         for row in json.loads(DATA.read_text(encoding="utf-8"))["organisations"]:
             code = row.pop("code")
             Organisation.objects.update_or_create(code=code, defaults=row)
+        module_of = {r.slug: m.label for m in registry.modules() for r in m.roles}
         roles = {}
-        for slug, label in RoleSlug.choices:
+        for slug, spec in registry.roles().items():
             roles[slug], _created = Role.objects.get_or_create(
-                slug=slug, defaults={"name": str(label), "description": ROLE_DESCRIPTIONS[slug]}
+                slug=slug,
+                defaults={
+                    "name": str(spec.name),
+                    "description": spec.description,
+                    "module": module_of.get(slug, ""),
+                    "two_factor": spec.two_factor,
+                    "tlp_red": spec.tlp_red,
+                    "org_assignable": spec.org_assignable,
+                },
             )
-        cts = [ContentType.objects.get_for_model(m) for m in shared_models()]
-        for slug, grants in ROLE_GRANTS.items():
-            for i, (actions, constraints) in enumerate(grants, start=1):
-                perm, created = ObjectPermission.objects.get_or_create(
-                    name=f"{slug}: shared records #{i}",
-                    defaults={
-                        "description": f"Default grant for the {slug} role.",
-                        "actions": [str(a) for a in actions],
-                        "constraints": constraints,
-                    },
-                )
-                if created:
-                    perm.roles.add(roles[slug])
-                # New modules' record types join the default grants on the next migrate.
-                perm.object_types.add(*cts)
+        counters: dict[tuple[str, str, str], int] = {}
+        for module, grant in registry.grants():
+            key = (module.label, grant.role, grant.model.lower())
+            counters[key] = counters.get(key, 0) + 1
+            app_label, model_name = grant.model.split(".")
+            perm, created = ObjectPermission.objects.get_or_create(
+                name=grant_name(module.label, counters[key], grant),
+                defaults={
+                    "description": f"Declared by the {module.label} module.",
+                    "actions": list(grant.actions),
+                    "constraints": _plain(grant.constraints),
+                },
+            )
+            if created:
+                perm.roles.add(roles[grant.role])
+                model = apps.get_model(app_label, model_name)
+                perm.object_types.add(ContentType.objects.get_for_model(model))
+
+
+def _plain(constraints: Any) -> Any:
+    """Constraints as JSON (tuples and mappings from a declaration become lists and dicts)."""
+    if constraints is None:
+        return None
+    if isinstance(constraints, dict) or hasattr(constraints, "items"):
+        return dict(constraints)
+    return [dict(c) for c in constraints]

@@ -18,13 +18,13 @@ from mufakat.core.models import (
     Role,
     user_org,
 )
-from mufakat.core.sharing import services
+from mufakat.core.tenancy import services as tenancy_services
 
 
 class MemberRolesForm(forms.Form):
     roles = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Roles"),
-        queryset=Role.objects.filter(slug__in=services.ORG_ASSIGNABLE_ROLES),
+        queryset=tenancy_services.assignable_roles(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -73,13 +73,13 @@ def _members_page(request: HttpRequest, new_form: NewMemberForm, status: int = 2
 @login_required
 def org_members(request: HttpRequest) -> HttpResponse:
     """Organisation admins see and manage the accounts and roles of their own organisation."""
-    if not services.is_org_admin(request.user):
+    if not tenancy_services.is_org_admin(request.user):
         raise Http404
     form = NewMemberForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.create_member(
+                tenancy_services.create_member(
                     request.user,
                     username=form.cleaned_data["username"],
                     email=form.cleaned_data["email"],
@@ -102,7 +102,7 @@ def org_members(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def org_member_roles(request: HttpRequest, pk: int) -> HttpResponse:
-    if not services.is_org_admin(request.user):
+    if not tenancy_services.is_org_admin(request.user):
         raise Http404
     membership = (
         Membership.objects.filter(pk=pk, organisation=user_org(request.user))
@@ -114,7 +114,7 @@ def org_member_roles(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberRolesForm(request.POST, prefix=f"m{membership.pk}")
     if form.is_valid():
         try:
-            services.set_member_roles(request.user, membership, form.cleaned_data["roles"])
+            tenancy_services.set_member_roles(request.user, membership, form.cleaned_data["roles"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

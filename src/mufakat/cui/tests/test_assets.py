@@ -149,10 +149,10 @@ def test_cli_import_reports_counts(db: Any) -> None:
     res = CliRunner().invoke(app, ["import-cables", str(importers.shipped_cables_dir())])
     assert "95 unchanged" in res.output
     # What the operator imports is public reference data: no uploading organisation.
-    assert not Asset.objects.filter(uploaded_by_org__isnull=False).exists()
+    assert not Asset.objects.filter(owner_org__isnull=False).exists()
     res = CliRunner().invoke(app, ["import-pipelines", str(importers.shipped_pipelines())])
     assert res.exit_code == 0, res.output
-    assert Asset.objects.filter(uploaded_by_org__isnull=True).count() == 95 + 229
+    assert Asset.objects.filter(owner_org__isnull=True).count() == 95 + 229
 
 
 def test_cli_import_missing_file(db: Any, tmp_path: Path) -> None:
@@ -218,7 +218,7 @@ def test_kml_upload_and_reupload(db: Any) -> None:
     assert again.assets.unchanged == 1
     a = Asset.objects.get(name="Batam power link")
     assert a.segments.count() == 2
-    assert a.uploaded_by_org == sg
+    assert a.owner_org == sg
 
 
 def test_kml_refuses_entities_and_bad_xml() -> None:

@@ -80,8 +80,8 @@ def route(assets: None, people: dict[str, Any]) -> Asset:
     )
     assert resp.status_code == 200, resp.content
     a = Asset.objects.get(name=NAME)
-    assert a.uploaded_by_org is not None
-    assert a.uploaded_by_org.code == "SG"
+    assert a.owner_org is not None
+    assert a.owner_org.code == "SG"
     return a
 
 
@@ -253,7 +253,7 @@ def test_strait_incident_alerts_served_states_from_public_cables_only(
     # The redundancy table counts public cables only: the private one is no "remaining" cable.
     sg = inc.impact["redundancy"]["SG"]
     public_sg = Asset.objects.filter(
-        kind="cable", uploaded_by_org__isnull=True, states__icontains='"SG"'
+        kind="cable", owner_org__isnull=True, states__icontains='"SG"'
     ).count()
     assert sg["total"] == public_sg
 
@@ -387,7 +387,7 @@ def test_impact_stored_before_the_fix_is_filtered_too(
 
 def test_public_reference_assets_stay_visible_to_all(route: Asset, people: dict[str, Any]) -> None:
     """The operator's imports carry no uploader: every signed-in user sees all of them."""
-    public = Asset.objects.filter(uploaded_by_org__isnull=True)
+    public = Asset.objects.filter(owner_org__isnull=True)
     assert set(public.values_list("source", flat=True)) == {
         AssetSource.TELEGEOGRAPHY,
         AssetSource.GEM,
