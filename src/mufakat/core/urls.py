@@ -12,6 +12,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("map/", views.map_view, name="map"),
+    path("search/", views.search, name="search"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/login/code/", views.login_totp, name="login_totp"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mufakat.core import registry
 from mufakat.core.accounts import auth as core_auth
 from mufakat.core.accounts import twofactor
 from mufakat.core.choices import AuditAction, RoleSlug
@@ -144,6 +145,19 @@ def map_view(request: HttpRequest) -> HttpResponse:
     from mufakat.core.context_processors import map_layers
 
     return render(request, "core/map.html", {"layers_json": json.dumps(map_layers())})
+
+
+SEARCH_LIMIT = 10
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Every module's search providers (core.registry), each over what the user may see."""
+    q = request.GET.get("q", "").strip()[:200]
+    groups = [(p, hits) for p, hits in registry.search(request.user, q, SEARCH_LIMIT) if hits]
+    return render(
+        request, "core/search.html", {"search_q": q, "groups": groups if q else [], "q": q}
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
