@@ -6,9 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from django.conf import settings
+
 from mufakat import config
+from mufakat.core import registry
 
 ROOT = Path(__file__).resolve().parents[2]
+PLATFORM_MODULES = {
+    m.rsplit(".", 1)[-1] for m in settings.MUFAKAT_MODULES if m.startswith("mufakat.")
+}
 
 
 def readme_commands() -> list[str]:
@@ -48,8 +54,25 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_every_setting_is_documented_for_operators() -> None:
     deploy = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| ([^|]*) \|", deploy, re.M)}
-    names = [s.name for s in config.SETTINGS]
-    assert sorted(rows) == sorted(names), "docs/deploy.md table must list exactly config.SETTINGS"
-    for s in config.SETTINGS:
+    # Core's settings and those the platform's own modules declare (the test module's are not
+    # for operators).
+    declared = [
+        *config.SETTINGS,
+        *(s for label, s in registry.all_settings() if label in PLATFORM_MODULES),
+    ]
+    names = [s.name for s in declared]
+    assert sorted(rows) == sorted(names), "docs/deploy.md table must list exactly these settings"
+    for s in declared:
         if s.default:
             assert s.default in rows[s.name], f"{s.name}: documented default differs"
+
+
+def test_every_module_hook_has_a_section_in_the_authors_guide() -> None:
+    guide = (ROOT / "docs" / "modules.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^### `(\w+)`$", guide, re.M)
+    hooks = registry.field_names()
+    missing = [h for h in hooks if h not in sections]
+    assert missing == [], f"docs/modules.md has no section for: {missing}"
+    stale = [s for s in sections if s not in hooks]
+    assert stale == [], f"docs/modules.md documents hooks that do not exist: {stale}"
+    assert sections == hooks, "sections follow the order of ModuleSpec's fields"

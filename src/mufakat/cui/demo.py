@@ -115,6 +115,22 @@ INCIDENTS: list[tuple[str, str, str, str, float, float, int, str, int, str, str,
 ]
 
 
+DEMO_GROUP = "Malacca Strait cable watch"
+
+
+def demo_group() -> SharingGroup:
+    """The littoral states' closed community the demo incidents are shared with (cui's own)."""
+    group = SharingGroup.objects.filter(name=DEMO_GROUP).first()
+    if group is None:
+        group = SharingGroup.objects.create(
+            name=DEMO_GROUP,
+            description="Littoral states of the Malacca and Singapore Straits.",
+            owner_org=Organisation.objects.get(code="SG"),
+        )
+        group.members.set(Organisation.objects.filter(code__in=["SG", "MY", "ID", "TH"]))
+    return group
+
+
 def load_demo(console: Console | None = None) -> None:
     console = console or Console(quiet=True)
     with Progress(console=console, transient=True) as progress:
@@ -127,7 +143,7 @@ def load_demo(console: Console | None = None) -> None:
             RepairShip.objects.update_or_create(name=ship["name"], defaults=ship)
         progress.advance(t)
         users = get_user_model().objects
-        group = SharingGroup.objects.filter(name="Malacca Strait cable watch").first()
+        group = demo_group()
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
         for (
             code,
@@ -152,11 +168,7 @@ def load_demo(console: Console | None = None) -> None:
                 or Incident.objects.filter(owner_org=org, title=title).exists()
             ):
                 continue
-            dist = (
-                Distribution.ORGANISATION
-                if wanted == Distribution.GROUP and group is None
-                else wanted
-            )
+            dist = wanted
             with acting(user):
                 inc = services.report_incident(
                     user,

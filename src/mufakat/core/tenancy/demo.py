@@ -11,7 +11,7 @@ from rich.progress import Progress
 
 from mufakat.core import registry
 from mufakat.core.choices import OrgKind, RoleSlug
-from mufakat.core.models import Organisation, SharingGroup
+from mufakat.core.models import Organisation
 from mufakat.core.tenancy import factory
 
 DEMO_PASSWORD = "mufakat-demo-2026"  # noqa: S105 - printed to the person running the demo
@@ -66,13 +66,6 @@ def load_demo(console: Console | None = None) -> list[DemoUser]:
                 username = f"{partner.code.lower()}-analyst"
                 ensure_user(partner, username, [RoleSlug.ANALYST])
                 out.append(DemoUser(partner.code, username, [RoleSlug.ANALYST]))
-            if not SharingGroup.objects.filter(name="Malacca Strait cable watch").exists():
-                g = SharingGroup.objects.create(
-                    name="Malacca Strait cable watch",
-                    description="Littoral states of the Malacca and Singapore Straits.",
-                    owner_org=sg,
-                )
-                g.members.set(Organisation.objects.filter(code__in=["SG", "MY", "ID", "TH"]))
             progress.advance(t)
     for _spec, loader in registry.demo_loaders():
         loader(console)
