@@ -188,8 +188,8 @@ class PrivateRecord(models.Model):
             return False
         if self.owner_org_id is None:
             return True
-        from mufakat.core.models import user_org
         from mufakat.core.sharing.querysets import grant_q
+        from mufakat.core.tenancy.models import user_org
 
         org = user_org(user)
         if org is None or org.pk != self.owner_org_id:

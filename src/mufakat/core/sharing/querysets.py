@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 if TYPE_CHECKING:
-    from mufakat.core.models import Organisation
+    from mufakat.core.tenancy.models import Organisation
 
 ROLE_CACHE_ATTR = "_mufakat_grants"
 
@@ -50,7 +50,7 @@ def grants_for(user: Any) -> list[tuple[set[int], set[str], Any]]:
     cached = getattr(user, ROLE_CACHE_ATTR, None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    from mufakat.core.models import ObjectPermission, membership_of
+    from mufakat.core.tenancy.models import ObjectPermission, membership_of
 
     m = membership_of(user)
     role_ids = [r.pk for r in m.roles.all()] if m else []
@@ -81,7 +81,7 @@ def has_grant(user: Any, model: type[models.Model], action: str) -> bool:
 def sharing_q(model: type[models.Model], user: Any) -> Q:
     """Q over `model` (a SharedRecord) that holds for records released to this user."""
     from mufakat.core.choices import TLP, Distribution, OrgKind
-    from mufakat.core.models import SharingGroup, membership_of, user_org
+    from mufakat.core.tenancy.models import membership_of, user_org
 
     approved = Q(ai_generated=False) | Q(ai_approved_at__isnull=False)
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -95,7 +95,9 @@ def sharing_q(model: type[models.Model], user: Any) -> Q:
         f.name for f in through._meta.get_fields() if getattr(f, "related_model", None) is model
     )
     named = Exists(through.objects.filter(**{src: OuterRef("pk"), "organisation": org}))
-    group_through = SharingGroup.members.through
+    # The sharing group model, reached through the record's own field (no import cycle).
+    group_model = model._meta.get_field("sharing_group").related_model
+    group_through = group_model.members.through  # type: ignore[union-attr]
     in_group = Exists(
         group_through.objects.filter(sharinggroup=OuterRef("sharing_group"), organisation=org)
     )
@@ -141,7 +143,7 @@ def grant_q(model: type[models.Model], user: Any, action: str) -> Q | None:
     when no grant covers it."""
     from django.contrib.contenttypes.models import ContentType
 
-    from mufakat.core.models import user_org
+    from mufakat.core.tenancy.models import user_org
 
     ct = ContentType.objects.get_for_model(model)
     org = user_org(user)
@@ -179,7 +181,7 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         return self.all() if signed_in and action == "view" else self.none()
 
     def _restrict_private(self, user: Any, action: str) -> Self:
-        from mufakat.core.models import user_org
+        from mufakat.core.tenancy.models import user_org
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
@@ -193,7 +195,7 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         return self.filter(grant, owner_org=org)
 
     def _restrict_shared(self, user: Any, action: str) -> Self:
-        from mufakat.core.models import user_org
+        from mufakat.core.tenancy.models import user_org
 
         model = self.model
         if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from mufakat.core.choices import RoleSlug
-from mufakat.core.registry import Grant, RoleSpec
+from mufakat.core.spec import Grant, RoleSpec
 
 PLATFORM_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(RoleSlug.VIEWER, _("Viewer"), "Reads what is shared with the organisation."),
