@@ -52,4 +52,4 @@ def test_public_api_resolves_lazily() -> None:
     for name in ai.__all__:
         assert getattr(ai, name) is not None
     with pytest.raises(AttributeError):
-        ai.not_a_name  # type: ignore[attr-defined]  # noqa: B018
+        ai.not_a_name  # noqa: B018
