@@ -6,6 +6,7 @@ instance values and the docs can list them from one place.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("MUFAKAT_LOG_LEVEL", "INFO", "root log level"),
     Setting("MUFAKAT_LOG_JSON", "", "1 for one JSON object per log line"),
+    Setting(
+        "MUFAKAT_LLM_BASE_URL",
+        "",
+        "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1; empty means no AI features",
+    ),
+    Setting("MUFAKAT_LLM_MODEL", "", "model name sent to the LLM server"),
+    Setting("MUFAKAT_LLM_API_KEY", "", "bearer key for the LLM server, if it wants one"),
+    Setting("MUFAKAT_LLM_TIMEOUT_SECONDS", "60", "seconds to wait for one LLM answer"),
 )
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -147,6 +156,10 @@ class Config:
     email_backend: str
     log_level: str
     log_json: bool
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_seconds: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -207,4 +220,28 @@ def load() -> Config:
         email_backend=_env("MUFAKAT_EMAIL_BACKEND"),
         log_level=_env("MUFAKAT_LOG_LEVEL").upper(),
         log_json=_env("MUFAKAT_LOG_JSON") == "1",
+        llm_base_url=_llm_base_url(),
+        llm_model=_env("MUFAKAT_LLM_MODEL").strip(),
+        llm_api_key=_env("MUFAKAT_LLM_API_KEY"),
+        llm_timeout_seconds=_positive_float("MUFAKAT_LLM_TIMEOUT_SECONDS"),
     )
+
+
+def _llm_base_url() -> str:
+    url = _env("MUFAKAT_LLM_BASE_URL").strip().rstrip("/")
+    if url and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname):
+        raise ImproperlyConfigured(
+            f"MUFAKAT_LLM_BASE_URL must be an http(s) URL such as http://127.0.0.1:8080/v1, got {url!r}"
+        )
+    return url
+
+
+def _positive_float(name: str) -> float:
+    raw = _env(name)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and math.isfinite(value)):
+        raise ImproperlyConfigured(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value

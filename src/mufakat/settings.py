@@ -213,6 +213,12 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 NINJA_PAGINATION_CLASS = "mufakat.pagination.BoundedLimitOffsetPagination"
 
+# The accountable-AI runtime (core.ai); an empty base URL means no LLM: callers fall back.
+MUFAKAT_LLM_BASE_URL = CONFIG.llm_base_url
+MUFAKAT_LLM_MODEL = CONFIG.llm_model
+MUFAKAT_LLM_API_KEY = CONFIG.llm_api_key
+MUFAKAT_LLM_TIMEOUT_SECONDS = CONFIG.llm_timeout_seconds
+
 # Login throttling (core.auth): failures per account and per client address in the window.
 MUFAKAT_LOGIN_MAX_FAILURES = 5
 MUFAKAT_LOGIN_WINDOW_SECONDS = 900

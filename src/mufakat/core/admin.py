@@ -86,4 +86,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(AIProvenance)
 class AIProvenanceAdmin(ReadOnlyAdmin):
-    list_display = ("created", "generator", "template_version", "content_type", "object_id")
+    list_display = (
+        "created",
+        "generator",
+        "model_name",
+        "template_version",
+        "outcome",
+        "schema_enforced",
+        "content_type",
+        "object_id",
+    )
+    list_filter = ("outcome", "schema_enforced")

@@ -8,7 +8,10 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from mufakat.core.accounts import twofactor
+from mufakat.core.ai.api import router as ai_router
+from mufakat.core.ai.provenance import shared_model
 from mufakat.core.audit.log import verify
+from mufakat.core.choices import Action
 from mufakat.core.models import AuditEntry, Notification, Organisation, SharingGroup, user_org
 from mufakat.core.schemas import (
     AuditEntryOut,
@@ -16,6 +19,8 @@ from mufakat.core.schemas import (
     MeOut,
     NotificationOut,
     OrganisationOut,
+    ShareIn,
+    ShareOut,
     SharingGroupIn,
     SharingGroupOut,
 )
@@ -23,6 +28,7 @@ from mufakat.core.sharing import queries, services
 from mufakat.core.views import audit_queryset
 
 router = Router(tags=["core"])
+router.add_router("/ai/", ai_router)
 
 
 @router.get("/me", response=MeOut)
@@ -113,4 +119,45 @@ def verify_audit(request: HttpRequest) -> AuditVerifyOut:
     r = verify()
     return AuditVerifyOut(
         ok=r.ok, checked=r.checked, first_bad_seq=r.first_bad_seq, reason=r.reason
+    )
+
+
+@router.post("/records/{type_label}/{record_id}/share", response=ShareOut)
+def share_record(
+    request: HttpRequest, type_label: str, record_id: int, payload: ShareIn
+) -> ShareOut:
+    """Change who any shared record (`app_label.model_name`) is released to, as the share panel
+    does; 404 unless the caller may share it. Unapproved AI output keeps the new audience but
+    reaches it only once a person approves it."""
+    model = shared_model(type_label)
+    obj = queries.access(model, request.user, record_id, Action.SHARE)
+    codes = {c.upper() for c in payload.shared_with}
+    named = list(Organisation.objects.filter(code__in=codes))
+    unknown = codes - {o.code for o in named}
+    if unknown:
+        raise ValidationError(
+            {"shared_with": f"unknown organisation codes: {', '.join(sorted(unknown))}"}
+        )
+    group = None
+    if payload.sharing_group_id is not None:
+        # Scoped look-up: a group the caller is not in reads exactly like a missing one.
+        group = queries.sharing_groups_for(request.user).filter(pk=payload.sharing_group_id).first()
+        if group is None:
+            raise ValidationError({"sharing_group_id": "no such sharing group"})
+    services.set_sharing(
+        request.user,
+        obj,
+        distribution=payload.distribution,
+        tlp=payload.tlp,
+        shared_with=named,
+        sharing_group=group,
+    )
+    obj.refresh_from_db()
+    return ShareOut(
+        type=type_label.lower(),
+        id=obj.pk,
+        distribution=obj.distribution,
+        tlp=obj.tlp,
+        shared_with=sorted(o.code for o in obj.shared_with.all()),
+        sharing_group_id=obj.sharing_group_id,
     )

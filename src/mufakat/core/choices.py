@@ -84,6 +84,8 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("Export")
     IMPORT = "import", _("Import")
     APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    GENERATE = "generate", _("AI generation")
     LOGIN = "login", _("Log in")
     LOGIN_FAILED = "login_failed", _("Failed log-in")
     LOGOUT = "logout", _("Log out")

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from mufakat.core import registry
+from mufakat.core.ai.views import may_approve_any
 from mufakat.core.models import user_org
 
 
@@ -47,6 +48,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         unread = user.notifications.filter(read_at__isnull=True).count()
     return {
         "nav_modules": module_nav(),
+        "may_approve_ai": user.is_authenticated and may_approve_any(user),
         "current_org": user_org(user),
         "unread_count": unread,
         "ENV": settings.CONFIG.env,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class OrganisationOut(Schema):
@@ -66,3 +66,19 @@ class AuditVerifyOut(Schema):
     checked: int
     first_bad_seq: int | None
     reason: str
+
+
+class ShareIn(Schema):
+    distribution: str
+    tlp: str
+    shared_with: list[str] = Field(default=[], description="codes of named organisations")
+    sharing_group_id: int | None = None
+
+
+class ShareOut(Schema):
+    type: str
+    id: int
+    distribution: str
+    tlp: str
+    shared_with: list[str]
+    sharing_group_id: int | None

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from mufakat.core import views
+from mufakat.core.ai import views as ai_views
 from mufakat.core.sharing import views as sharing_views
 from mufakat.core.tenancy import views as member_views
 
@@ -25,6 +26,13 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("audit/<int:seq>/", views.audit_entry, name="audit_entry"),
     path("share/<str:app_label>/<str:model>/<int:pk>/", sharing_views.share, name="share"),
+    # Before approve_ai, whose pattern would also match these paths.
+    path("ai/approvals/", ai_views.approvals, name="ai_approvals"),
+    path(
+        "ai/approvals/<str:label>/<int:pk>/<str:decision>/",
+        ai_views.decide,
+        name="ai_decide",
+    ),
     path(
         "ai/<str:app_label>/<str:model>/<int:pk>/approve/",
         sharing_views.approve_ai,

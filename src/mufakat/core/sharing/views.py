@@ -115,14 +115,20 @@ def share(request: HttpRequest, app_label: str, model: str, pk: int) -> HttpResp
 def ai_label_context(request: HttpRequest, obj: SharedRecord) -> dict[str, Any]:
     from django.contrib.contenttypes.models import ContentType
 
-    provenance = AIProvenance.objects.filter(
-        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
-    ).select_related("requested_by")
+    provenance = list(
+        AIProvenance.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        ).select_related("requested_by", "rejected_by")
+    )
+    rejected = next((p for p in provenance if p.rejected_at is not None), None)
     meta = obj._meta
     return {
         "obj": obj,
-        "provenance": list(provenance),
-        "can_approve": obj.awaiting_ai_approval and queries.can(request.user, obj, "approve"),
+        "provenance": provenance,
+        "rejected": rejected,
+        "can_approve": obj.awaiting_ai_approval
+        and rejected is None
+        and queries.can(request.user, obj, "approve"),
         "app_label": meta.app_label,
         "model_name": meta.model_name,
     }
