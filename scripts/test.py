@@ -1,6 +1,9 @@
 """The whole check suite, as CI runs it: `uv run --frozen scripts/test.py [pytest args]`.
 
 Steps, in order; the first failure stops the run with a non-zero exit:
+ 0. the `llm` dependency group (llama.cpp serving SmolLM2 for the core.ai tests), added to the
+    environment; the first time on a machine it compiles llama.cpp (about 13 minutes), later
+    runs take it from uv's cache
  1. Debian chromium (browser tests) and GNU gettext (catalogue checks), installed with apt when
     missing and running as root
  2. ruff check, ruff format --check, mypy (strict)
@@ -120,9 +123,20 @@ def postgres_url() -> str | None:
     return None
 
 
+def ensure_llm_group() -> None:
+    """The real local LLM server the core.ai tests call (not needed to run the platform)."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    cmd = [uv] if uv else [sys.executable, "-m", "uv"]
+    run(
+        "llm test server (uv sync --group llm)",
+        [*cmd, "sync", "--frozen", "--inexact", "--group", "llm"],
+    )
+
+
 def main() -> None:
     pytest_args = sys.argv[1:]
     env = base_env()
+    ensure_llm_group()
     ensure_debian_tools()
     run("ruff check", [PY, "-m", "ruff", "check", "."], env)
     run("ruff format --check", [PY, "-m", "ruff", "format", "--check", "."], env)
