@@ -233,6 +233,7 @@ class Incident(SharedRecord):
 class IncidentUpdate(models.Model):
     """One entry in an incident's timeline; visible to whoever may see the incident."""
 
+    audit_parent = "incident"  # audited with the incident's organisation (core.audit)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -258,6 +259,7 @@ def attachment_path(instance: IncidentAttachment, filename: str) -> str:
 class IncidentAttachment(models.Model):
     """A file attached to an incident (photo, survey report); visible with the incident."""
 
+    audit_parent = "incident"
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("name"), max_length=200)
@@ -285,6 +287,7 @@ class SubscriptionKind(models.TextChoices):
 class Subscription(models.Model):
     """A user's standing request for alerts about an asset, an area or a state's infrastructure."""
 
+    audited = True  # who asked to hear about what is itself worth a trail
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cui_subscriptions"
     )
