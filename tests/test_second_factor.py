@@ -113,7 +113,8 @@ def test_the_unenrolled_hold_covers_pages_api_tokens_and_admin(sg: Organisation)
     setup = reverse("core:twofactor_setup")
     for path in ("/", reverse("core:tokens"), "/admin/", "/cui/incidents/"):
         resp = c.get(path)
-        assert resp.status_code == 302 and resp["Location"] == setup, path
+        assert resp.status_code == 302, path
+        assert resp["Location"] == setup, path
     api = c.get("/api/core/me")
     assert api.status_code == 403
     assert api.json()["enrol"] == setup
@@ -181,16 +182,19 @@ def test_the_secret_is_shown_once_and_replacing_it_needs_password_and_code(
         {"password": PASSWORD, "code": pyotp.TOTP(old_secret).now()},
     ).content.decode()
     m.refresh_from_db()
-    assert m.totp_secret == old_secret and m.totp_confirmed
+    assert m.totp_secret == old_secret
+    assert m.totp_confirmed
     new_secret = c.session["mufakat_reenrol_secret"]
-    assert new_secret in shown and new_secret != old_secret
+    assert new_secret in shown
+    assert new_secret != old_secret
     resp = c.post(
         reverse("core:twofactor_setup"),
         {"confirm": "1", "code": pyotp.TOTP(new_secret).now()},
     )
     assert resp.status_code == 302
     m.refresh_from_db()
-    assert m.totp_secret == new_secret and m.totp_confirmed
+    assert m.totp_secret == new_secret
+    assert m.totp_confirmed
     assert new_secret not in c.get(reverse("core:twofactor_setup")).content.decode()
     assert AuditEntry.objects.filter(
         action="two_factor", message="two-factor device replaced"

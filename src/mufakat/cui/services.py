@@ -51,6 +51,7 @@ from mufakat.cui.queries import visible_assets, visible_segments
 ATTACHMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".kml", ".geojson", ".json"}
 MAX_RADIUS_KM = 500.0
 MIN_SPEED_KNOTS = 1.0
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -81,6 +82,10 @@ def _resolve_position(
 ) -> tuple[float, float, Asset | None, Segment | None]:
     # Another organisation's upload is "unknown", exactly like a missing id.
     asset = segment = None
+    for name in ("segment_id", "asset_id"):
+        if not -MAX_ID <= (getattr(data, name) or 0) <= MAX_ID:
+            # Past what the database can hold: no such row (and no driver overflow, a 500).
+            raise ValidationError({name: _("Unknown %s.") % name})
     if data.segment_id is not None:
         segment = visible_segments(actor).select_related("asset").filter(pk=data.segment_id).first()
         if segment is None:

@@ -170,9 +170,12 @@ def create_sharing_group(
     return group
 
 
-# Roles whose holders may release records (the share grant by default) also manage the
-# organisation's sharing groups; viewers, reporters and analysts do not.
-SHARING_GROUP_ROLES = frozenset({RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN})
+# A group is a release channel: the roles that release records (a reporter picks the first
+# audience of what they file) may create one; viewers and platform admins, who release nothing,
+# may not.
+SHARING_GROUP_ROLES = frozenset(
+    {RoleSlug.REPORTER, RoleSlug.ANALYST, RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN}
+)
 
 
 def may_manage_sharing_groups(user: Any) -> bool:
