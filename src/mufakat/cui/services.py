@@ -394,7 +394,7 @@ def unsubscribe(actor: Any, pk: int) -> None:
 
 def _route_fingerprints(org: Organisation, ids: Iterable[int] | None = None) -> dict[str, Any]:
     """Per uploaded route of `org`: a digest of its geometry and its length, for the audit."""
-    qs = Asset.objects.filter(uploaded_by_org=org)
+    qs = Asset.objects.filter(owner_org=org)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return {

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from mufakat.core.ai.provenance import is_rejected, provenance_of
 from mufakat.core.audit import log as audit
-from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution
+from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import (
     AIProvenance,
     Notification,
