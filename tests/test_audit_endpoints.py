@@ -364,6 +364,7 @@ UNAUDITED = {
 # Endpoints that only read (exports above are reads that are audited).
 READ_ONLY = {
     "url core:home",
+    "url core:search",
     "url core:map",
     "url core:inbox",
     "url core:audit",
@@ -383,6 +384,7 @@ READ_ONLY = {
     "url cui:incidents_geojson",
     "url sharedapp:list",
     "url sharedapp:detail",
+    "url sharedapp:places",
     "url admin_login_redirect",
 }
 

@@ -61,6 +61,9 @@ class Asset(PrivateRecord):
     sources (owner_org NULL): reference data every signed-in user sees. Uploaded by an
     organisation: private to that organisation (read through restrict())."""
 
+    # Written in bulk by importers: an upload is audited as one entry naming each route it
+    # created or whose geometry it changed (services.upload_assets), not one per row.
+    audit_exempt = True
     kind = models.CharField(_("kind"), max_length=16, choices=AssetKind.choices, db_index=True)
     source = models.CharField(_("source"), max_length=16, choices=AssetSource.choices)
     external_id = models.CharField(_("source id"), max_length=160)

@@ -11,20 +11,27 @@ from django.dispatch import receiver
 
 from mufakat.core.audit import log as audit
 from mufakat.core.choices import AuditAction
-from mufakat.core.models import Membership, ObjectPermission, SharedRecord, SharingGroup, Webhook
+from mufakat.core.models import (
+    Membership,
+    ObjectPermission,
+    PrivateRecord,
+    SharedRecord,
+    SharingGroup,
+    Webhook,
+)
 
 CORE_AUDITED: tuple[type[models.Model], ...] = (Membership, ObjectPermission, SharingGroup, Webhook)
 _BEFORE = "_mufakat_before"
 
 
 def is_audited(sender: type[models.Model]) -> bool:
-    """Shared records, core security models, and any model that opts in with `audited = True`
-    or declares the record it belongs to (`audit_parent`)."""
+    """Shared and organisation-private records, core security models, and any model that opts in
+    with `audited = True` or declares the record it belongs to (`audit_parent`)."""
     if getattr(sender, "audit_exempt", False):
         return False
     if getattr(sender, "audited", False) or getattr(sender, "audit_parent", ""):
         return True
-    return issubclass(sender, (SharedRecord, *CORE_AUDITED))
+    return issubclass(sender, (SharedRecord, PrivateRecord, *CORE_AUDITED))
 
 
 def _logs(sender: type[models.Model], instance: models.Model) -> bool:
