@@ -103,8 +103,10 @@ def test_notes_attachments_and_provenance_are_audited_with_their_parent(
         prov = services.record_provenance(
             d, generator="llm", template_version="v1", inputs={"q": "x"}, requested_by=sg_focal
         )
-    [p] = entries("prov-once-0001")
-    assert (p.action, p.object_type, p.object_id) == ("create", "core.aiprovenance", str(prov.pk))
+    [p] = entries("prov-once-0001")  # recorded on the artefact, with its organisation
+    assert (p.action, p.object_type, p.object_id) == ("generate", "sharedapp.dossier", str(d.pk))
+    assert p.after is not None
+    assert p.after["provenance"] == prov.pk
     assert p.org == orgs["SG"]
     assert AIProvenance.objects.count() == 1
     assert verify().ok

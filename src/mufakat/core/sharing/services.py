@@ -272,7 +272,8 @@ def reject_ai_output(actor: Any, obj: SharedRecord, *, reason: str) -> SharedRec
         raise ValidationError(_("This AI output is already approved."))
     if is_rejected(obj):
         return obj
-    with transaction.atomic():
+    # One entry: the decision on the record (its provenance rows are updated in bulk).
+    with audit.logical_change(obj, AuditAction.REJECT, f"AI output rejected: {reason[:200]}"):
         now = timezone.now()
         rows = provenance_of(obj)
         if not rows.exists():
@@ -284,9 +285,6 @@ def reject_ai_output(actor: Any, obj: SharedRecord, *, reason: str) -> SharedRec
                 template_version="",
             )
         rows.update(rejected_by=actor, rejected_at=now, rejection_reason=reason)
-        audit.record(
-            AuditAction.REJECT, obj, after={"reason": reason}, message="AI output rejected"
-        )
     return obj
 
 
