@@ -340,6 +340,33 @@ AUDITED: dict[str, tuple[Call, set[str], str]] = {
         {"create"},
         "sharedapp.dossier",
     ),
+    "api POST /api/core/ai/{type_label}/{record_id}/approve": (
+        lambda w, h: Client().post(
+            f"/api/core/ai/sharedapp.dossier/{w.ai_dossier.pk}/approve", headers={**h, **_bearer(w)}
+        ),
+        {"approve"},
+        "sharedapp.dossier",
+    ),
+    "api POST /api/core/ai/{type_label}/{record_id}/reject": (
+        lambda w, h: Client().post(
+            f"/api/core/ai/sharedapp.dossier/{w.ai_dossier.pk}/reject",
+            {"reason": "unsupported claim"},
+            content_type="application/json",
+            headers={**h, **_bearer(w)},
+        ),
+        {"reject"},
+        "sharedapp.dossier",
+    ),
+    "api POST /api/core/records/{type_label}/{record_id}/share": (
+        lambda w, h: Client().post(
+            f"/api/core/records/sharedapp.dossier/{w.dossier.pk}/share",
+            {"distribution": "named", "tlp": "amber", "shared_with": ["MY"]},
+            content_type="application/json",
+            headers={**h, **_bearer(w)},
+        ),
+        {"share"},
+        "sharedapp.dossier",
+    ),
     "api GET /api/cui/export/{fmt}": (
         lambda w, h: Client().get("/api/cui/export/kml", headers={**h, **_bearer(w)}),
         {"export"},
@@ -356,6 +383,9 @@ AUDITED: dict[str, tuple[Call, set[str], str]] = {
 
 # Endpoints that change state that is not a record, with the reason it is not audited.
 UNAUDITED = {
+    # Approves or rejects through the same services as the API (walked above); its form needs
+    # the queue's own fields, so it is listed, not called, here.
+    "url core:ai_decide": "the approval queue's form; same services as the API approve/reject",
     "url core:inbox_read": "marks the reader's own notification read",
     "api POST /api/core/notifications/{notification_id}/read": "the same, through the API",
     "url set_language": "the reader's language preference (a cookie)",
@@ -364,6 +394,7 @@ UNAUDITED = {
 # Endpoints that only read (exports above are reads that are audited).
 READ_ONLY = {
     "url core:home",
+    "url core:ai_approvals",
     "url core:search",
     "url core:map",
     "url core:inbox",
