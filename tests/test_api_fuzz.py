@@ -13,6 +13,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.modes import GenerationMode
 
 from mufakat.core.accounts.auth import issue_token
 from mufakat.core.tenancy.demo import load_demo
@@ -43,14 +44,19 @@ def wsgi_keeps_test_connection() -> Iterator[None]:
 
 
 # Operations are walked by hand: schemathesis' pytest loader does not run under pytest 9 yet.
-def test_no_server_errors(api_token: str, wsgi_keeps_test_connection: None) -> None:
+# Negative cases (bodies and parameters that break the schema: wrong types, out-of-range
+# numbers, missing fields) must be refused with a 4xx just as surely as valid ones succeed.
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_server_errors(
+    api_token: str, wsgi_keeps_test_connection: None, mode: GenerationMode
+) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
     headers = {"Authorization": f"Bearer {api_token}"}
     checked = []
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
             max_examples=8,
             deadline=None,

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def client() -> Client:
-    user = ensure_user(Organisation.objects.get(code="SG"), "sg-nul", ["focal_point"])
+    user = ensure_user(
+        Organisation.objects.get(code="SG"), "sg-nul", ["focal_point"], two_factor=True
+    )
     c = Client()
     c.force_login(user)
     return c

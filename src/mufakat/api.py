@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -14,6 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from mufakat.core import registry
 from mufakat.core.accounts.auth import user_for_token
+from mufakat.core.ops.errors import RETRY_AFTER_SECONDS, is_busy
 
 
 class TokenAuth(HttpBearer):
@@ -81,6 +83,25 @@ def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(OverflowError)
+def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # An id or number past what the database holds (e.g. 2**70) names nothing that exists.
+    return api.create_response(
+        request, {"detail": "A number in the request is out of range."}, status=400
+    )
+
+
+@api.exception_handler(OperationalError)
+def _busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    if not is_busy(exc):
+        raise exc
+    response = api.create_response(
+        request, {"detail": "The database is busy. Try again in a few seconds."}, status=503
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 
 from mufakat.api import api
 from mufakat.core import registry
 
+handler500 = "mufakat.core.ops.errors.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("mufakat.core.urls")),
     path("api/", api.urls),
+    # Django's own admin log-in asks for no second factor: send it to the platform's log-in,
+    # after which the admin's session (password and TOTP) is the one the admin site checks.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="core:login", query_string=True),
+        name="admin_login_redirect",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

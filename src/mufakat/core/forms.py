@@ -21,6 +21,16 @@ class TotpForm(forms.Form):
     )
 
 
+class ReenrolForm(TotpForm):
+    """Replacing the second factor: the password and a code from the current device."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class SharingGroupForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(

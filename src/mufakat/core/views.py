@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -23,7 +23,7 @@ from mufakat.core.accounts import auth as core_auth
 from mufakat.core.accounts import twofactor
 from mufakat.core.choices import AuditAction, RoleSlug
 from mufakat.core.context_processors import module_nav
-from mufakat.core.forms import SharingGroupForm, TokenForm, TotpForm
+from mufakat.core.forms import ReenrolForm, SharingGroupForm, TokenForm, TotpForm
 from mufakat.core.models import (
     ApiToken,
     AuditEntry,
@@ -86,22 +86,32 @@ def login_totp(request: HttpRequest) -> HttpResponse:
             request.session.pop(PENDING_2FA, None)
             login(request, user, backend="mufakat.core.accounts.auth.ThrottledModelBackend")
             return redirect(nxt)
+        elif core_auth.record_failure(
+            user.get_username(), request.META.get("REMOTE_ADDR"), second_factor=True
+        ):
+            form.add_error(None, _("Too many failed attempts. Try again later."))
         else:
-            from mufakat.core.models import LoginFailure
-
-            LoginFailure.objects.create(
-                username=user.get_username(), ip=request.META.get("REMOTE_ADDR")
-            )
             form.add_error("code", _("That code is not valid. Codes change every 30 seconds."))
     return render(request, "core/login_totp.html", {"form": form})
 
 
+REENROL_SECRET = "mufakat_reenrol_secret"  # noqa: S105 - a session key name
+
+
 @login_required
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
+    """First enrolment shows a fresh secret; once enrolled, the secret is never shown again.
+
+    Replacing the device needs the password and a current code; the new secret is kept in the
+    session (not on the account) until a code from it confirms it, so the old factor holds
+    until then and a stolen session alone never yields a working second factor.
+    """
     membership = getattr(request.user, "membership", None)
     if membership is None:
         raise Http404
-    if not membership.totp_secret or (request.method == "GET" and not membership.totp_confirmed):
+    if membership.totp_confirmed and membership.totp_secret:
+        return _reenrol(request, membership)
+    if not membership.totp_secret or request.method == "GET":
         twofactor.start_enrolment(membership)
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -111,17 +121,53 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         form.add_error(
             "code", _("That code is not valid. Check the time on your device and try again.")
         )
-    uri = twofactor.provisioning_uri(membership)
+    return _enrolment_page(request, form, membership.user.get_username(), membership.totp_secret)
+
+
+def _enrolment_page(request: HttpRequest, form: Any, username: str, secret: str) -> HttpResponse:
+    uri = twofactor.provisioning_uri_for(username, secret)
     return render(
         request,
         "core/twofactor_setup.html",
         {
             "form": form,
             "qr": twofactor.qr_svg(uri),
-            "secret": membership.totp_secret,
+            "secret": secret,
             "required": twofactor.requires_two_factor(request.user),
         },
     )
+
+
+def _reenrol(request: HttpRequest, membership: Any) -> HttpResponse:
+    username = request.user.get_username()
+    pending = request.session.get(REENROL_SECRET)
+    if pending and request.method == "POST" and "confirm" in request.POST:
+        form = TotpForm(request.POST)
+        if form.is_valid() and twofactor.replace_secret(
+            membership, pending, form.cleaned_data["code"]
+        ):
+            request.session.pop(REENROL_SECRET, None)
+            messages.success(request, _("Two-factor authentication is on."))
+            return redirect("core:home")
+        form.add_error(
+            "code", _("That code is not valid. Check the time on your device and try again.")
+        )
+        return _enrolment_page(request, form, username, pending)
+    proof = ReenrolForm(request.POST or None)
+    if request.method == "POST" and proof.is_valid():
+        ip = request.META.get("REMOTE_ADDR")
+        if core_auth.is_locked(username, ip):
+            proof.add_error(None, _("Too many failed attempts. Try again later."))
+        elif request.user.check_password(proof.cleaned_data["password"]) and twofactor.check_code(
+            membership, proof.cleaned_data["code"]
+        ):
+            secret = twofactor.new_secret()
+            request.session[REENROL_SECRET] = secret
+            return _enrolment_page(request, TotpForm(), username, secret)
+        else:
+            core_auth.record_failure(username, ip, second_factor=True)
+            proof.add_error(None, _("The password or the code is not right."))
+    return render(request, "core/twofactor_reenrol.html", {"form": proof})
 
 
 @login_required
@@ -200,6 +246,9 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def sharing_groups(request: HttpRequest) -> HttpResponse:
+    may_create = services.may_manage_sharing_groups(request.user)
+    if request.method == "POST" and not may_create:
+        raise PermissionDenied(_("Your role cannot create sharing groups."))
     form = SharingGroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -222,7 +271,7 @@ def sharing_groups(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/sharing_groups.html",
-        {"form": form, "groups": groups, "org": user_org(request.user)},
+        {"form": form, "groups": groups, "org": user_org(request.user), "may_create": may_create},
     )
 
 
@@ -288,10 +337,14 @@ def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _tok, new_token = core_auth.issue_token(
-            request.user, form.cleaned_data["name"], form.cleaned_data["days"]
-        )
-        form = TokenForm()
+        try:
+            _tok, new_token = core_auth.issue_token(
+                request.user, form.cleaned_data["name"], form.cleaned_data["days"]
+            )
+        except core_auth.TokenRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            form = TokenForm()
     return render(
         request,
         "core/tokens.html",
@@ -306,8 +359,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    deleted, _n = ApiToken.objects.filter(user_id=request.user.pk or 0, pk=pk).delete()
-    if not deleted:
+    if not core_auth.revoke_token(request.user, pk):
         raise Http404
     messages.success(request, _("Token revoked."))
     return redirect("core:tokens")

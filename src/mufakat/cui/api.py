@@ -78,8 +78,8 @@ def repair_etas(
     request: HttpRequest, incident_id: int, speed_knots: float | None = None
 ) -> list[EtaOut]:
     inc = queries.incident(request.user, incident_id)
-    if speed_knots is not None and not 0 < speed_knots <= 40:
-        raise ValidationError({"speed_knots": "Speed must be between 0 and 40 knots."})
+    if speed_knots is not None and not services.MIN_SPEED_KNOTS <= speed_knots <= 40:
+        raise ValidationError({"speed_knots": "Speed must be between 1 and 40 knots."})
     return [
         EtaOut(
             ship=e.ship.name,

@@ -138,10 +138,12 @@ class Feature:
 
 
 def load_json(text: str | bytes, what: str) -> Any:
+    from mufakat.core.ops import safejson
+
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise GeoError(f"{what} is not valid JSON: {exc}.") from None
+        return safejson.loads(text, what)
+    except safejson.HostileJSONError as exc:
+        raise GeoError(exc.messages) from None
 
 
 def parse_geojson(text: str | bytes, what: str = "GeoJSON") -> list[Feature]:

@@ -61,6 +61,9 @@ class Asset(PrivateRecord):
     sources (owner_org NULL): reference data every signed-in user sees. Uploaded by an
     organisation: private to that organisation (read through restrict())."""
 
+    # Written in bulk by importers: an upload is audited as one entry naming each route it
+    # created or whose geometry it changed (services.upload_assets), not one per row.
+    audit_exempt = True
     kind = models.CharField(_("kind"), max_length=16, choices=AssetKind.choices, db_index=True)
     source = models.CharField(_("source"), max_length=16, choices=AssetSource.choices)
     external_id = models.CharField(_("source id"), max_length=160)
@@ -233,6 +236,7 @@ class Incident(SharedRecord):
 class IncidentUpdate(models.Model):
     """One entry in an incident's timeline; visible to whoever may see the incident."""
 
+    audit_parent = "incident"  # audited with the incident's organisation (core.audit)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -258,6 +262,7 @@ def attachment_path(instance: IncidentAttachment, filename: str) -> str:
 class IncidentAttachment(models.Model):
     """A file attached to an incident (photo, survey report); visible with the incident."""
 
+    audit_parent = "incident"
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("name"), max_length=200)
@@ -285,6 +290,7 @@ class SubscriptionKind(models.TextChoices):
 class Subscription(models.Model):
     """A user's standing request for alerts about an asset, an area or a state's infrastructure."""
 
+    audited = True  # who asked to hear about what is itself worth a trail
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cui_subscriptions"
     )

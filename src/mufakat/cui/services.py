@@ -3,10 +3,11 @@ subscriptions, STIX import and user asset uploads."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stix2
@@ -24,6 +25,7 @@ from mufakat.core.audit import log as audit
 from mufakat.core.choices import TLP, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import Organisation, SharingGroup, user_org
 from mufakat.core.notifications.alerts import notify
+from mufakat.core.ops import safejson
 from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing import queries as core_queries
 from mufakat.core.sharing.querysets import private_q
@@ -48,6 +50,8 @@ from mufakat.cui.queries import visible_assets, visible_segments
 
 ATTACHMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".kml", ".geojson", ".json"}
 MAX_RADIUS_KM = 500.0
+MIN_SPEED_KNOTS = 1.0
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -78,6 +82,10 @@ def _resolve_position(
 ) -> tuple[float, float, Asset | None, Segment | None]:
     # Another organisation's upload is "unknown", exactly like a missing id.
     asset = segment = None
+    for name in ("segment_id", "asset_id"):
+        if not -MAX_ID <= (getattr(data, name) or 0) <= MAX_ID:
+            # Past what the database can hold: no such row (and no driver overflow, a 500).
+            raise ValidationError({name: _("Unknown %s.") % name})
     if data.segment_id is not None:
         segment = visible_segments(actor).select_related("asset").filter(pk=data.segment_id).first()
         if segment is None:
@@ -125,10 +133,48 @@ def apply_impact(incident: Incident, org_id: int | None) -> dict[str, Any]:
     return result
 
 
+# The first submarine cable was laid in 1850; an incident cannot be older, nor in the future
+# (a day of slack for clocks and time zones). A date of 9999-12-31 used to break every page
+# that showed it, for every reader.
+EARLIEST_INCIDENT = datetime(1850, 1, 1, tzinfo=UTC)
+MAX_DEPTH_M = 11_000.0  # deeper than the Challenger Deep
+MAX_UNCERTAINTY_KM = MAX_RADIUS_KM
+
+
+def check_occurred_at(value: datetime) -> datetime:
+    """An aware time in the accepted range, or ValidationError naming the field."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    message = _("The time must lie between 1850 and now.")
+    try:
+        in_utc = value.astimezone(UTC)  # years 1 and 9999 with an offset overflow here
+    except (OverflowError, ValueError):
+        raise ValidationError({"occurred_at": message}) from None
+    if not EARLIEST_INCIDENT <= in_utc <= timezone.now() + timedelta(days=1):
+        raise ValidationError({"occurred_at": message})
+    return in_utc
+
+
+def _check_measures(data: IncidentInput) -> None:
+    """Depth, uncertainty and severity within physical and defined bounds (NaN included)."""
+    if data.depth_m is not None and not 0 <= data.depth_m <= MAX_DEPTH_M:  # NaN fails too
+        raise ValidationError(
+            {"depth_m": _("Depth is in metres below the surface, 0 to %d.") % MAX_DEPTH_M}
+        )
+    if not 0 <= data.uncertainty_km <= MAX_UNCERTAINTY_KM:
+        raise ValidationError(
+            {"uncertainty_km": _("The uncertainty must be between 0 and %s km.") % MAX_RADIUS_KM}
+        )
+    if data.severity not in Severity.values:
+        raise ValidationError({"severity": _("Severity is a whole number from 1 to 5.")})
+
+
 def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> Incident:
     """File an incident: validate, save under the actor's scope, analyse impact, alert."""
     if not data.title.strip():
         raise ValidationError({"title": _("Give the incident a short title.")})
+    _check_measures(data)
+    occurred_at = check_occurred_at(data.occurred_at) if data.occurred_at else timezone.now()
     if not 0 < data.impact_radius_km <= MAX_RADIUS_KM:
         raise ValidationError(
             {
@@ -141,7 +187,7 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
     incident = Incident(
         title=data.title.strip()[:200],
         incident_type=data.incident_type,
-        occurred_at=data.occurred_at or timezone.now(),
+        occurred_at=occurred_at,
         lat=lat,
         lon=lon,
         uncertainty_km=data.uncertainty_km,
@@ -158,7 +204,9 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
     )
     org = user_org(actor)
     result = apply_impact(incident, org.pk if org is not None else None)
-    with transaction.atomic():
+    # One audit entry for the report: the row, its audience, its affected assets, its first
+    # timeline line.
+    with audit.logical_change(incident, AuditAction.CREATE):
         guarded_write(actor, incident, Action.ADD)
         if data.distribution == Distribution.NAMED:
             incident.shared_with.set(data.shared_with)
@@ -265,7 +313,11 @@ def change_status(actor: Any, incident: Incident, status: str, note: str = "") -
         if status == Status.RESTORED:
             obj.restored_at = timezone.now()
 
-    with transaction.atomic():
+    with audit.logical_change(
+        incident,
+        AuditAction.UPDATE,
+        f"status {previous} → {status}" + (" with note" if note else ""),
+    ):
         guarded_write(actor, incident, Action.CHANGE, mutate)
         IncidentUpdate.objects.create(
             incident=incident, author=actor, status_from=previous, status_to=status, text=note
@@ -287,11 +339,11 @@ def add_attachment(actor: Any, incident: Incident, f: UploadedFile[bytes]) -> In
         raise PermissionDenied(_("Only the reporting state may attach files."))
     check_upload(f, allowed=ATTACHMENT_TYPES)
     name = (f.name or "file").rsplit("/", 1)[-1][:200]
+    # Audited by the save signal as a child of the incident (IncidentAttachment.audit_parent).
     with transaction.atomic():
         att = IncidentAttachment(incident=incident, name=name, size=f.size or 0, uploaded_by=actor)
         att.file.save(name, f, save=False)
         att.save()
-        audit.record(AuditAction.UPDATE, incident, message=f"attachment {name}")
     return att
 
 
@@ -340,27 +392,57 @@ def unsubscribe(actor: Any, pk: int) -> None:
     Subscription.objects.filter(user=actor, pk=pk).delete()
 
 
+def _route_fingerprints(org: Organisation, ids: Iterable[int] | None = None) -> dict[str, Any]:
+    """Per uploaded route of `org`: a digest of its geometry and its length, for the audit."""
+    qs = Asset.objects.filter(owner_org=org)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return {
+        a.external_id: {
+            "id": a.pk,
+            "name": a.name,
+            "geometry_sha256": hashlib.sha256(
+                json.dumps(a.geometry, sort_keys=True).encode()
+            ).hexdigest(),
+            "length_km": a.length_km,
+        }
+        for a in qs.only("pk", "external_id", "name", "geometry", "length_km")
+    }
+
+
 def upload_assets(actor: Any, f: UploadedFile[bytes]) -> importers.ImportReport:
     org = user_org(actor)
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
     ensure_grant(actor, Asset, Action.ADD)
     ext = check_upload(f, allowed={".geojson", ".json", ".kml"})
-    report = importers.import_upload(f.read(), f"upload{ext}", org)
-    audit.record(
-        AuditAction.IMPORT,
-        actor=actor,
-        object_type="cui.asset",
-        object_repr=f"{f.name}: {report.as_dict()['assets']}",
-    )
+    data = f.read()
+    if b"\x00" in data:
+        # Text formats never hold NUL; PostgreSQL text cannot store it either.
+        raise ValidationError(_("The file contains NUL characters; it is not a text route file."))
+    with transaction.atomic():
+        before = _route_fingerprints(org)
+        report = importers.import_upload(data, f"upload{ext}", org)
+        after = _route_fingerprints(org, report.asset_ids)
+        # One entry for the upload, naming each route it created or whose geometry it changed
+        # (before and after digests), not only a count.
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        audit.record(
+            AuditAction.IMPORT,
+            actor=actor,
+            object_type="cui.asset",
+            object_repr=f"{f.name}: {report.as_dict()['assets']}",
+            before={k: before[k] for k in changed if k in before},
+            after=changed,
+        )
     return report
 
 
 def _stix_objects(data: bytes | str) -> list[Any]:
     try:
-        raw = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError(_("The STIX file is not valid JSON: %s.") % exc) from None
+        raw = safejson.loads(data, _("The STIX file"))
+    except safejson.HostileJSONError as exc:
+        raise ValidationError(exc.messages) from None
     if not isinstance(raw, dict) or raw.get("type") != "bundle":
         raise ValidationError(_("Expected a STIX 2.1 bundle (an object with type “bundle”)."))
     if not isinstance(raw.get("objects"), list) or not raw["objects"]:
@@ -413,13 +495,31 @@ def import_stix(actor: Any, data: bytes | str) -> list[Incident]:
             itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
             severity = inc.get("x_mufakat_severity", Severity.MODERATE)
             occurred = inc.get("x_mufakat_occurred_at")
+            try:
+                occurred_at = parse_datetime(str(occurred)) if occurred else inc["created"]
+            except ValueError:
+                occurred_at = None  # well formed but impossible, e.g. 2026-13-45
+            if occurred_at is None:
+                raise ValidationError(
+                    {
+                        "occurred_at": _("Incident %(id)s: %(v)s is not a valid time.")
+                        % {"id": inc["id"], "v": str(occurred)[:40]}
+                    }
+                )
+            depth = inc.get("x_mufakat_depth_m")
+            if depth is not None and (
+                isinstance(depth, bool) or not isinstance(depth, int | float)
+            ):
+                raise ValidationError(
+                    {"depth_m": _("Incident %s: depth must be a number.") % inc["id"]}
+                )
             data_in = IncidentInput(
                 title=str(inc.get("name", ""))[:200],
                 incident_type=itype if itype in IncidentType.values else IncidentType.UNKNOWN,
-                occurred_at=parse_datetime(str(occurred)) if occurred else inc["created"],
+                occurred_at=occurred_at,
                 lat=loc["latitude"],
                 lon=loc["longitude"],
-                depth_m=inc.get("x_mufakat_depth_m"),
+                depth_m=depth,
                 severity=severity if severity in Severity.values else Severity.MODERATE,
                 description=str(inc.get("description", "")),
                 distribution=Distribution.ORGANISATION,

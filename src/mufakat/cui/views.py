@@ -211,7 +211,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     speed = request.GET.get("speed")
     try:
         speed_kn = float(speed) if speed else None
-        if speed_kn is not None and not 0 < speed_kn <= 40:
+        # A repair ship below 1 knot is no ship; 1e-300 made the ETA overflow (a 500).
+        if speed_kn is not None and not services.MIN_SPEED_KNOTS <= speed_kn <= 40:
             speed_kn = None
     except ValueError:
         speed_kn = None
@@ -428,9 +429,9 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         if "delete" in request.POST:
-            services.unsubscribe(
-                request.user, int(request.POST["delete"]) if request.POST["delete"].isdigit() else 0
-            )
+            raw = request.POST["delete"]
+            # Ids past 64 bits cannot exist (and overflow the database driver).
+            services.unsubscribe(request.user, int(raw) if raw.isdigit() and len(raw) < 19 else 0)
             return redirect("cui:subscriptions")
         if form.is_valid():
             d = form.cleaned_data

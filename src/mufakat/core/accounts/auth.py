@@ -10,9 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mufakat.core.audit import log as audit
 from mufakat.core.choices import AuditAction
@@ -34,6 +37,24 @@ def is_locked(username: str, ip: str | None) -> bool:
     return bool(ip and recent.filter(ip=ip).count() >= settings.MUFAKAT_LOGIN_MAX_FAILURES * 4)
 
 
+def record_failure(username: str, ip: str | None, *, second_factor: bool = False) -> bool:
+    """Count one failed attempt; audit the lock-out it may cause. True when now locked."""
+    was_locked = is_locked(username, ip)
+    LoginFailure.objects.create(username=username[:150], ip=ip, second_factor=second_factor)
+    if second_factor:
+        # Django's user_login_failed signal covers passwords only: wrong codes are audited here.
+        audit.record(
+            AuditAction.LOGIN_FAILED,
+            object_type="auth.user",
+            object_repr=username[:150],
+            message="wrong second-factor code",
+        )
+    locked = is_locked(username, ip)
+    if locked and not was_locked:
+        audit.record(AuditAction.LOCKOUT, object_type="auth.user", object_repr=username[:150])
+    return locked
+
+
 class ThrottledModelBackend(ModelBackend):
     """ModelBackend that refuses log-in after repeated failures within the window."""
 
@@ -53,13 +74,11 @@ class ThrottledModelBackend(ModelBackend):
             return None
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            LoginFailure.objects.create(username=username[:150], ip=ip)
-            if is_locked(username, ip):
-                audit.record(
-                    AuditAction.LOCKOUT, object_type="auth.user", object_repr=username[:150]
-                )
+            record_failure(username, ip)
         else:
-            LoginFailure.objects.filter(username__iexact=username).delete()
+            # Only password failures are forgiven by the right password; wrong second-factor
+            # codes stay until the window passes, so guessing codes still ends in a lock-out.
+            LoginFailure.objects.filter(username__iexact=username, second_factor=False).delete()
         return user
 
     def get_user(self, user_id: Any) -> Any:
@@ -77,8 +96,18 @@ class ThrottledModelBackend(ModelBackend):
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
+class TokenRefused(PermissionDenied):
+    """A token may not be issued to this user (yet)."""
+
+
 def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
     """Create a token; the plain value is returned once and never stored."""
+    from mufakat.core.accounts.twofactor import needs_enrolment
+
+    # A token is a second way in that skips the second factor: nobody whose role requires
+    # two-factor gets one before enrolling.
+    if needs_enrolment(user):
+        raise TokenRefused(_("Set up two-factor authentication before creating API tokens."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -98,12 +127,40 @@ def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, 
     return token, raw
 
 
+def revoke_token(user: Any, pk: int) -> bool:
+    """Delete one of the user's own tokens, audited; False when it is not theirs or missing."""
+    token = ApiToken.objects.filter(user_id=user.pk or 0, pk=pk).first()
+    if token is None:
+        return False
+    with transaction.atomic():
+        token.delete()
+        audit.record(
+            AuditAction.TOKEN,
+            actor=user,
+            object_type="core.apitoken",
+            object_id=str(pk),
+            object_repr=token.name,
+            message="revoked",
+        )
+    return True
+
+
 def user_for_token(raw: str) -> Any:
     if not raw.startswith(TOKEN_PREFIX):
         return None
     digest = hashlib.sha256(raw.encode()).hexdigest()
-    token = ApiToken.objects.select_related("user").filter(digest=digest).first()
+    token = (
+        ApiToken.objects.select_related("user__membership__organisation")
+        .filter(digest=digest)
+        .first()
+    )
     if token is None or not token.user.is_active:
+        return None
+    from mufakat.core.accounts.twofactor import needs_enrolment
+
+    # Tokens minted before the user's role came to require two-factor stop working until they
+    # enrol, exactly like their session is held on the enrolment page.
+    if needs_enrolment(token.user):
         return None
     now = timezone.now()
     if token.expires is not None and token.expires < now:

@@ -44,6 +44,9 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     time = models.DateTimeField(default=timezone.now, db_index=True)
+    # A wrong TOTP code after a right password: it counts towards the same lock-out, and a later
+    # right password must not wipe it (else "password, then four wrong codes" repeats forever).
+    second_factor = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("log-in failure")

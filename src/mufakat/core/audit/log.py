@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +21,13 @@ SECRET_FIELDS = frozenset({"password", "totp_secret", "digest", "secret"})
 
 
 def snapshot(obj: models.Model) -> dict[str, Any]:
-    """JSON-safe field values of a model instance, secrets masked."""
+    """JSON-safe field values of a model instance (many-to-many as sorted ids), secrets masked."""
     import json
 
     data = model_to_dict(obj)
+    for m2m in obj._meta.many_to_many:
+        if m2m.name in data:
+            data[m2m.name] = sorted(o.pk for o in data[m2m.name]) if obj.pk is not None else []
     for name in SECRET_FIELDS & data.keys():
         data[name] = "***"
     for f in obj._meta.concrete_fields:
@@ -30,6 +35,67 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
             data.pop(f.name, None)
     data["id"] = obj.pk
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))  # type: ignore[no-any-return]
+
+
+def audit_parent(obj: models.Model) -> models.Model | None:
+    """The record a child (a note, an attachment, a provenance row) belongs to, if it declares
+    one with `audit_parent = "<field>"`: it is audited with its parent's organisation."""
+    name = getattr(type(obj), "audit_parent", "")
+    parent = getattr(obj, name, None) if name else None
+    return parent if isinstance(parent, models.Model) else None
+
+
+def record_org(obj: models.Model) -> Organisation | None:
+    org = getattr(obj, "owner_org", None) or getattr(obj, "organisation", None)
+    if org is None:
+        parent = audit_parent(obj)
+        if parent is not None:
+            org = getattr(parent, "owner_org", None) or getattr(parent, "organisation", None)
+    return org if isinstance(org, Organisation) else None
+
+
+# Objects whose changes are being written as one logical change (see logical_change): the
+# save/delete/m2m signal receivers stay silent for them and for their declared children.
+_in_change: ContextVar[tuple[models.Model, ...]] = ContextVar("mufakat_audit_in_change", default=())
+
+
+def _same(a: models.Model, b: models.Model) -> bool:
+    return a is b or (type(a) is type(b) and a.pk is not None and a.pk == b.pk)
+
+
+def is_suspended(obj: models.Model) -> bool:
+    """True inside a logical_change of `obj` or of the parent it declares."""
+    held = _in_change.get()
+    if not held:
+        return False
+    parent = audit_parent(obj)
+    return any(_same(h, obj) or (parent is not None and _same(h, parent)) for h in held)
+
+
+@contextmanager
+def logical_change(
+    obj: models.Model, action: str, message: str = "", **kw: Any
+) -> Iterator[models.Model]:
+    """Write several saves of one record (its row, its many-to-many sets, its child notes and
+    attachments) as ONE audit entry: the snapshot before (taken on entry, None for a new record)
+    and after (taken on exit, many-to-many included). Signal receivers are silent for `obj` and
+    its children inside the block; outside it (e.g. admin edits) they audit each save as before.
+
+    Nested inside a logical change of the same record, the block adds nothing: the outer
+    change writes the entry. The entry is part of the block's transaction, so a rolled-back
+    change leaves no entry either.
+    """
+    if is_suspended(obj):
+        yield obj
+        return
+    before = snapshot(obj) if obj.pk is not None else None
+    token = _in_change.set((*_in_change.get(), obj))
+    try:
+        with transaction.atomic():
+            yield obj
+            record(action, obj, before=before, after=snapshot(obj), message=message, **kw)
+    finally:
+        _in_change.reset(token)
 
 
 def record(
@@ -52,7 +118,7 @@ def record(
     if not getattr(actor, "is_authenticated", False):
         actor = None
     if org is None and obj is not None:
-        org = getattr(obj, "owner_org", None) or getattr(obj, "organisation", None)
+        org = record_org(obj)
     if org is None and actor is not None:
         org = user_org(actor)
     if obj is not None:

@@ -11,23 +11,38 @@ from django.dispatch import receiver
 
 from mufakat.core.audit import log as audit
 from mufakat.core.choices import AuditAction
-from mufakat.core.models import Membership, ObjectPermission, SharedRecord, SharingGroup, Webhook
+from mufakat.core.models import (
+    Membership,
+    ObjectPermission,
+    PrivateRecord,
+    SharedRecord,
+    SharingGroup,
+    Webhook,
+)
 
 CORE_AUDITED: tuple[type[models.Model], ...] = (Membership, ObjectPermission, SharingGroup, Webhook)
 _BEFORE = "_mufakat_before"
 
 
 def is_audited(sender: type[models.Model]) -> bool:
+    """Shared and organisation-private records, core security models, and any model that opts in
+    with `audited = True` or declares the record it belongs to (`audit_parent`)."""
     if getattr(sender, "audit_exempt", False):
         return False
-    return issubclass(sender, (SharedRecord, *CORE_AUDITED))
+    if getattr(sender, "audited", False) or getattr(sender, "audit_parent", ""):
+        return True
+    return issubclass(sender, (SharedRecord, PrivateRecord, *CORE_AUDITED))
+
+
+def _logs(sender: type[models.Model], instance: models.Model) -> bool:
+    return is_audited(sender) and not audit.is_suspended(instance)
 
 
 @receiver(pre_save)
 def _capture_before(
     sender: type[models.Model], instance: models.Model, raw: bool = False, **kw: Any
 ) -> None:
-    if raw or not is_audited(sender) or instance.pk is None:
+    if raw or instance.pk is None or not _logs(sender, instance):
         return
     old = sender._default_manager.filter(pk=instance.pk).first()
     setattr(instance, _BEFORE, audit.snapshot(old) if old is not None else None)
@@ -37,7 +52,7 @@ def _capture_before(
 def _log_save(
     sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kw: Any
 ) -> None:
-    if raw or not is_audited(sender):
+    if raw or not _logs(sender, instance):
         return
     before = None if created else getattr(instance, _BEFORE, None)
     audit.record(
@@ -50,7 +65,7 @@ def _log_save(
 
 @receiver(post_delete)
 def _log_delete(sender: type[models.Model], instance: models.Model, **kw: Any) -> None:
-    if is_audited(sender):
+    if _logs(sender, instance):
         audit.record(AuditAction.DELETE, instance, before=audit.snapshot(instance))
 
 
@@ -58,7 +73,9 @@ def _log_delete(sender: type[models.Model], instance: models.Model, **kw: Any) -
 def _log_m2m(
     sender: Any, instance: models.Model, action: str, pk_set: set[Any] | None, **kw: Any
 ) -> None:
-    if action not in {"post_add", "post_remove", "post_clear"} or not is_audited(type(instance)):
+    if action not in {"post_add", "post_remove", "post_clear"} or not _logs(
+        type(instance), instance
+    ):
         return
     field = next(
         (f.name for f in instance._meta.many_to_many if f.remote_field.through is sender),

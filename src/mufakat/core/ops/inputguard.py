@@ -16,6 +16,8 @@ from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from mufakat.core.ops import safejson
+
 MESSAGE = "Text may not contain NUL (U+0000) characters."
 
 
@@ -52,13 +54,31 @@ def request_has_nul(request: HttpRequest) -> bool:
     return _body_has_nul(ctype, request.body)
 
 
+def hostile_json_problem(request: HttpRequest) -> str | None:
+    """Why a JSON body is refused (huge numbers, NaN, deep nesting, lone surrogates), if it is."""
+    ctype = request.content_type or ""
+    if request.method in {"GET", "HEAD", "OPTIONS"} or not ctype.endswith("json"):
+        return None
+    body = request.body
+    if not body:
+        return None
+    try:
+        safejson.loads(body, "The request body")
+    except safejson.HostileJSONError as exc:
+        return " ".join(exc.messages)
+    return None
+
+
 class RejectNulMiddleware:
+    """Refuse NUL characters anywhere, and hostile JSON bodies, with a 400 that says why."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request_has_nul(request):
+        problem = MESSAGE if request_has_nul(request) else hostile_json_problem(request)
+        if problem:
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": MESSAGE}, status=400)
-            return HttpResponse(MESSAGE, status=400, content_type="text/plain; charset=utf-8")
+                return JsonResponse({"detail": problem}, status=400)
+            return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

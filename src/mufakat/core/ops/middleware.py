@@ -7,9 +7,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from mufakat.core.ops import context
 
@@ -43,9 +44,14 @@ class RequestContextMiddleware:
 
 
 class SessionSecurityMiddleware:
-    """Bind the user to the action context; hold users who must finish two-factor set-up or login."""
+    """Bind the user to the action context; hold users who must finish two-factor set-up.
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/i18n/", "/api/")
+    A user whose role requires a second factor and who has none reaches only the enrolment and
+    log-out pages (and static files, health checks, the language switch): no page, no API call,
+    no token, no admin. The API answers such a session with a JSON 403 that says what to do.
+    """
+
+    OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/i18n/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -58,9 +64,29 @@ class SessionSecurityMiddleware:
             now = int(time.time())
             if now - int(request.session.get(SESSION_SEEN_KEY, 0)) >= SESSION_REFRESH_SECONDS:
                 request.session[SESSION_SEEN_KEY] = now  # saved with a fresh expiry date
-        if request.user.is_authenticated and not request.path.startswith(self.ALLOWED_PREFIXES):
+        if request.user.is_authenticated and not self._open(request.path):
             from mufakat.core.accounts.twofactor import needs_enrolment
 
             if needs_enrolment(request.user):
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {
+                            "detail": _("Set up two-factor authentication first."),
+                            "enrol": reverse("core:twofactor_setup"),
+                        },
+                        status=403,
+                    )
                 return redirect(reverse("core:twofactor_setup"))
-        return self.get_response(request)
+        response = self.get_response(request)
+        # Whatever a signed-in user (session or API token) is shown may be another state's
+        # release to them: no shared or browser cache keeps it. Views that chose their own
+        # policy (the revalidated map layers) keep it.
+        if request.user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+    def _open(self, path: str) -> bool:
+        return path.startswith(self.OPEN_PREFIXES) or path in {
+            reverse("core:twofactor_setup"),
+            reverse("core:logout"),
+        }

@@ -26,6 +26,14 @@ TEXT_TYPES = frozenset(
 )
 
 
+def _has_nul(f: UploadedFile[bytes]) -> bool:
+    f.seek(0)
+    try:
+        return any(b"\x00" in chunk for chunk in f.chunks())
+    finally:
+        f.seek(0)
+
+
 def check_upload(
     f: UploadedFile[bytes], *, allowed: Iterable[str], max_bytes: int | None = None
 ) -> str:
@@ -55,7 +63,9 @@ def check_upload(
             _("%(name)s does not look like a %(ext)s file.") % {"name": name, "ext": ext}
         )
     if ext in TEXT_TYPES:
-        if b"\x00" in head:
+        # The whole file, not only its head: a NUL further in used to be stored (and cannot be
+        # stored at all on PostgreSQL).
+        if b"\x00" in head or _has_nul(f):
             raise ValidationError(_("%(name)s is not a text file.") % {"name": name})
         try:
             head.decode("utf-8")

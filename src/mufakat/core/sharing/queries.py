@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.http import Http404
 
-from mufakat.core.models import Notification, Organisation, SharingGroup, user_org
+from mufakat.core.models import Notification, Organisation, SharedRecord, SharingGroup, user_org
 
 M = TypeVar("M", bound=models.Model)
 
@@ -16,7 +16,7 @@ def access[M: models.Model](model: type[M], user: Any, pk: Any, action: str = "v
     """The object if the user may perform `action` on it; Http404 otherwise, whatever the reason."""
     try:
         return model._default_manager.restrict(user, action).get(pk=pk)  # type: ignore[attr-defined,no-any-return]
-    except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
+    except (model.DoesNotExist, ValueError, TypeError, OverflowError):  # type: ignore[attr-defined]
         raise Http404 from None
 
 
@@ -46,3 +46,18 @@ def inbox(user: Any) -> models.QuerySet[Notification]:
 
 def organisations() -> models.QuerySet[Organisation]:
     return Organisation.objects.all()
+
+
+def group_name_for(obj: SharedRecord, user: Any) -> str:
+    """The record's sharing group name, only when the record is released to that group and the
+    reader's organisation belongs to it (or owns it); a group's name is itself information."""
+    group_id = getattr(obj, "sharing_group_id", None)
+    org = user_org(user)
+    if obj.distribution != "group" or group_id is None or org is None:
+        return ""
+    group = (
+        SharingGroup.objects.filter(pk=group_id)
+        .filter(models.Q(members=org) | models.Q(owner_org=org))
+        .first()
+    )
+    return group.name if group is not None else ""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from mufakat.core.ai.provenance import is_rejected, provenance_of
 from mufakat.core.audit import log as audit
-from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution
+from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import (
     AIProvenance,
     Notification,
@@ -133,21 +133,18 @@ def set_sharing(
         raise ValidationError(
             {"sharing_group": _("Your organisation is not in that sharing group.")}
         )
-    before = audit.snapshot(obj)
-    with transaction.atomic():
+    # What does not apply is cleared: a group kept under another distribution was still printed
+    # on the record's page to every reader, naming a closed community to states outside it.
+    if distribution != Distribution.GROUP:
+        sharing_group = None
+    named = list(shared_with) if distribution == Distribution.NAMED else []
+    with audit.logical_change(obj, AuditAction.SHARE, f"{distribution} / {tlp}"):
         obj.distribution = distribution
         obj.tlp = tlp
         obj.sharing_group = sharing_group
         obj.full_clean(exclude=["shared_with"])
         obj.save()
-        obj.shared_with.set(list(shared_with))
-        audit.record(
-            AuditAction.SHARE,
-            obj,
-            before=before,
-            after=audit.snapshot(obj),
-            message=f"{distribution} / {tlp}",
-        )
+        obj.shared_with.set(named)
         events.record_shared.send(sender=model, instance=obj, actor=actor)
     return obj
 
@@ -158,18 +155,33 @@ def create_sharing_group(
     org = user_org(actor)
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
+    # A group is a release channel of the organisation: creating one is a sharing decision.
+    if not may_manage_sharing_groups(actor):
+        raise PermissionDenied(_("Your role cannot create sharing groups."))
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("A sharing group needs a name.")})
-    with transaction.atomic():
-        group = SharingGroup(
-            name=name[:120], description=description, owner_org=org, created_by=actor
-        )
+    group = SharingGroup(name=name[:120], description=description, owner_org=org, created_by=actor)
+    with audit.logical_change(group, AuditAction.CREATE):
         group.full_clean()
         group.save()
         # The creator's organisation is always a member; an empty group must never mean "everyone".
         group.members.set({org, *members})
     return group
+
+
+# A group is a release channel: the roles that release records (a reporter picks the first
+# audience of what they file) may create one; viewers and platform admins, who release nothing,
+# may not.
+SHARING_GROUP_ROLES = frozenset(
+    {RoleSlug.REPORTER, RoleSlug.ANALYST, RoleSlug.FOCAL_POINT, RoleSlug.ORG_ADMIN}
+)
+
+
+def may_manage_sharing_groups(user: Any) -> bool:
+    from mufakat.core.models import role_slugs
+
+    return bool(role_slugs(user) & SHARING_GROUP_ROLES)
 
 
 def update_sharing_group(
@@ -179,7 +191,8 @@ def update_sharing_group(
     org = user_org(actor)
     if org is None or group.owner_org_id != org.pk:
         raise OutOfScope(_("Not found."))
-    group.members.set({org, *members})
+    with audit.logical_change(group, AuditAction.SHARE, "members changed"):
+        group.members.set({org, *members})
     return group
 
 
@@ -234,16 +247,10 @@ def approve_ai_output(actor: Any, obj: SharedRecord) -> SharedRecord:
         return obj
     if is_rejected(obj):
         raise ValidationError(_("This AI output was rejected; it cannot be approved."))
-    with transaction.atomic():
+    with audit.logical_change(obj, AuditAction.APPROVE, "AI output approved for sharing"):
         obj.ai_approved_by = actor
         obj.ai_approved_at = timezone.now()
         obj.save(update_fields=["ai_approved_by", "ai_approved_at", "updated"])
-        audit.record(
-            AuditAction.APPROVE,
-            obj,
-            after=audit.snapshot(obj),
-            message="AI output approved for sharing",
-        )
     return obj
 
 
@@ -265,7 +272,8 @@ def reject_ai_output(actor: Any, obj: SharedRecord, *, reason: str) -> SharedRec
         raise ValidationError(_("This AI output is already approved."))
     if is_rejected(obj):
         return obj
-    with transaction.atomic():
+    # One entry: the decision on the record (its provenance rows are updated in bulk).
+    with audit.logical_change(obj, AuditAction.REJECT, f"AI output rejected: {reason[:200]}"):
         now = timezone.now()
         rows = provenance_of(obj)
         if not rows.exists():
@@ -277,9 +285,6 @@ def reject_ai_output(actor: Any, obj: SharedRecord, *, reason: str) -> SharedRec
                 template_version="",
             )
         rows.update(rejected_by=actor, rejected_at=now, rejection_reason=reason)
-        audit.record(
-            AuditAction.REJECT, obj, after={"reason": reason}, message="AI output rejected"
-        )
     return obj
 
 

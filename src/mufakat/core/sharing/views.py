@@ -71,6 +71,7 @@ def sharing_context(request: HttpRequest, obj: SharedRecord, form: Any = None) -
         "can_share": can_share,
         "form": form,
         "named": list(obj.shared_with.all()),
+        "group_name": queries.group_name_for(obj, user),
         "app_label": meta.app_label,
         "model_name": meta.model_name,
     }

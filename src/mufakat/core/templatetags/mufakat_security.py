@@ -25,3 +25,10 @@ def sharing_panel(context: dict[str, Any], obj: SharedRecord) -> dict[str, Any]:
     from mufakat.core.sharing.views import sharing_context
 
     return {**sharing_context(context["request"], obj), "csrf_token": context.get("csrf_token")}
+
+
+@register.simple_tag(takes_context=True)
+def sharing_group_name(context: dict[str, Any], obj: SharedRecord) -> str:
+    from mufakat.core.sharing.queries import group_name_for
+
+    return group_name_for(obj, context["request"].user)

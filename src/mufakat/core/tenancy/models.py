@@ -79,6 +79,8 @@ class Role(models.Model):
 class Membership(models.Model):
     """A user's one organisation, roles and second factor."""
 
+    # Written as part of its account's creation (one audit entry); audited on its own otherwise.
+    audit_parent = "user"
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

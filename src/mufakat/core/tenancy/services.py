@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext as _
 
 from mufakat.core.audit import log as audit
@@ -53,7 +53,8 @@ def set_member_roles(actor: Any, membership: Membership, roles: Iterable[Role]) 
             _("Only platform operators grant: %(roles)s.") % {"roles": ", ".join(refused)}
         )
     keep = [r for r in membership.roles.all() if not r.org_assignable]
-    with transaction.atomic():
+    # One entry (the m2m set fires a remove and an add).
+    with audit.logical_change(membership, AuditAction.UPDATE, "roles changed"):
         membership.roles.set([*keep, *chosen])
     return membership
 
@@ -72,18 +73,20 @@ def create_member(
         raise ValidationError({"username": _("That username is taken.")})
     candidate = user_model(username=username, email=email)
     validate_password(password, candidate)
-    with transaction.atomic():
+    chosen = list(roles)
+    # One entry for the account: the user row, with its membership and roles as children
+    # (Membership.audit_parent), whose own saves stay silent inside the block.
+    with audit.logical_change(
+        candidate,
+        AuditAction.CREATE,
+        "account created by organisation admin; roles: "
+        + ", ".join(sorted(r.slug for r in chosen)),
+        actor=actor,
+        org=org,
+    ):
         candidate.set_password(password)
         candidate.full_clean()
         candidate.save()
-        audit.record(
-            AuditAction.CREATE,
-            candidate,
-            actor=actor,
-            org=org,
-            after={"username": username, "email": email},
-            message="account created by organisation admin",
-        )
         membership = Membership.objects.create(user=candidate, organisation=org)
-        set_member_roles(actor, membership, roles)
+        set_member_roles(actor, membership, chosen)
     return membership
