@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -14,6 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from mufakat.core import registry
 from mufakat.core.accounts.auth import user_for_token
+from mufakat.core.ops.busy import busy_response, is_busy
 
 
 class TokenAuth(HttpBearer):
@@ -81,6 +83,13 @@ def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(OperationalError)
+def _database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    if is_busy(exc):
+        return busy_response(request)
+    raise exc
 
 
 @api.exception_handler(AuthenticationError)

@@ -8,6 +8,9 @@ from django.urls import URLPattern, URLResolver, include, path
 from mufakat.api import api
 from mufakat.core import registry
 
+# A locked database answers 503 + Retry-After; anything else is Django's plain 500.
+handler500 = "mufakat.core.ops.busy.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("mufakat.core.urls")),
     path("api/", api.urls),
