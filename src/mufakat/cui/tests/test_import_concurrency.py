@@ -131,6 +131,7 @@ def test_large_upload_job_does_not_stall_other_states(settings: Any) -> None:
     assert not failures, failures
     job = Job.objects.get(owner=sg)
     assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result is not None
     assert job.result["assets"] == {"created": ROUTES, "updated": 0, "unchanged": 0}
     assert Asset.objects.filter(source=AssetSource.UPLOAD, owner_org__code="SG").count() == ROUTES
     # Other states worked throughout, and none of it failed or was told to come back later.
