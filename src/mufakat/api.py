@@ -15,7 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from mufakat.core import registry
 from mufakat.core.accounts.auth import user_for_token
-from mufakat.core.ops.errors import RETRY_AFTER_SECONDS, is_busy
+from mufakat.core.ops.busy import busy_response, is_busy
 
 
 class TokenAuth(HttpBearer):
@@ -94,14 +94,10 @@ def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
 
 
 @api.exception_handler(OperationalError)
-def _busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
-    if not is_busy(exc):
-        raise exc
-    response = api.create_response(
-        request, {"detail": "The database is busy. Try again in a few seconds."}, status=503
-    )
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+def _database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    if is_busy(exc):
+        return busy_response(request)
+    raise exc
 
 
 @api.exception_handler(AuthenticationError)

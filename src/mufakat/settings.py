@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "mufakat.core.ops.busy.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "mufakat.urls"
@@ -172,8 +173,12 @@ TASKS: dict[str, dict[str, object]] = {
         {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}
         if CONFIG.redis_url
         else {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-    )
+    ),
+    # Runs a task in the calling thread: the CLI and tests run jobs eagerly through it.
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
 }
+# The TASKS alias that core.jobs.start() queues jobs on.
+MUFAKAT_JOBS_BACKEND = "default"
 if CONFIG.redis_url:
     # django_rq runs the workers; django_tasks_rq bridges django.tasks to RQ (its Job class must
     # be given to the worker, see mufakat.cli.worker_command).

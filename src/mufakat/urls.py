@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from mufakat.api import api
 from mufakat.core import registry
 
+# Input nothing can store is a 400, a locked database a 503 with Retry-After (core.ops.errors).
 handler500 = "mufakat.core.ops.errors.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -161,3 +161,6 @@ def share_record(
         shared_with=sorted(o.code for o in obj.shared_with.all()),
         sharing_group_id=obj.sharing_group_id,
     )
+
+
+router.add_router("", "mufakat.core.jobs.api.router")

@@ -14,6 +14,7 @@ from mufakat.core.audit.models import (
     AuditEntry,
     AuditHead,
 )
+from mufakat.core.jobs.models import Job, JobStatus
 from mufakat.core.notifications.models import (
     Delivery,
     Notification,
@@ -41,6 +42,8 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Delivery",
+    "Job",
+    "JobStatus",
     "LoginFailure",
     "Membership",
     "Notification",

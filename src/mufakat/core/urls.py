@@ -5,6 +5,7 @@ from django.urls import path
 
 from mufakat.core import views
 from mufakat.core.ai import views as ai_views
+from mufakat.core.jobs import views as job_views
 from mufakat.core.sharing import views as sharing_views
 from mufakat.core.tenancy import views as member_views
 
@@ -44,6 +45,9 @@ urlpatterns = [
         member_views.org_member_roles,
         name="org_member_roles",
     ),
+    path("jobs/", job_views.job_list, name="jobs"),
+    path("jobs/<int:pk>/", job_views.job_detail, name="job"),
+    path("jobs/<int:pk>/cancel/", job_views.job_cancel, name="job_cancel"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
 ]

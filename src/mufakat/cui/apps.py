@@ -92,6 +92,8 @@ class CuiConfig(AppConfig):
         from mufakat.cui.models import Incident
 
         record_shared.connect(_alert_on_share, sender=Incident, dispatch_uid="cui-alert-on-share")
+        # Registers the import job kinds, so job pages and the worker know them.
+        import mufakat.cui.jobs  # noqa: F401
 
 
 def _alert_on_share(sender: type[Any], instance: Any, **kwargs: Any) -> None:

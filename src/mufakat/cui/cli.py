@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 app = typer.Typer(help="Undersea infrastructure: assets, incidents, impact.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -23,25 +22,27 @@ def _setup() -> None:
 def _run_import(kind: str, target: Path) -> None:
     from django.core.exceptions import ValidationError
 
-    from mufakat.cui import importers
+    from mufakat.core.jobs import run_in_console
+    from mufakat.cui import jobs
 
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
-    ) as bar:
-        task = bar.add_task(f"Importing {kind}", total=None)
-
-        def tick(stage: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"Importing {stage}")
-
-        try:
-            if kind == "cables":
-                report = importers.import_cables(target, tick)
-            else:
-                report = importers.import_pipelines(target, tick)
-        except ValidationError as exc:
-            console.print(f"[red]Nothing imported: {'; '.join(exc.messages)}[/red]")
-            raise typer.Exit(1) from None
-    r = report.as_dict()
+    try:
+        if kind == "cables":
+            r = run_in_console(
+                jobs.import_cables,
+                console=console,
+                description="Importing cables",
+                directory=str(target),
+            )
+        else:
+            r = run_in_console(
+                jobs.import_pipelines,
+                console=console,
+                description="Importing pipelines",
+                path=str(target),
+            )
+    except ValidationError as exc:  # checked before the first write: nothing was imported
+        console.print(f"[red]Nothing imported: {'; '.join(exc.messages)}[/red]")
+        raise typer.Exit(1) from None
     a = r["assets"]
     console.print(
         f"{kind.capitalize()}: {a['created']} created, {a['updated']} updated, "

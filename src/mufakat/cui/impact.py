@@ -183,11 +183,16 @@ def load_index() -> SegmentIndex:
             )
             for a in Asset.objects.values("pk", "name", "kind", "states", "owner_org")
         }
-        rows = list(
-            Segment.objects.order_by("pk").values_list(
+        # Imports commit batch by batch: segments of a batch committed after the assets were
+        # read are left out here, and the version (read before both) makes the next call
+        # rebuild with them.
+        rows = [
+            r
+            for r in Segment.objects.order_by("pk").values_list(
                 "pk", "asset_id", "lon1", "lat1", "lon2", "lat2"
             )
-        )
+            if r[1] in assets
+        ]
         _index = SegmentIndex.build(rows, assets, version)
         return _index
 

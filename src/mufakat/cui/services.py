@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from mufakat.core.audit import log as audit
 from mufakat.core.choices import TLP, Action, AuditAction, Distribution, RoleSlug
+from mufakat.core.jobs import JobContext
 from mufakat.core.models import Organisation, SharingGroup, user_org
 from mufakat.core.notifications.alerts import notify
 from mufakat.core.ops import safejson
@@ -169,12 +170,16 @@ def _check_measures(data: IncidentInput) -> None:
         raise ValidationError({"severity": _("Severity is a whole number from 1 to 5.")})
 
 
-def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> Incident:
-    """File an incident: validate, save under the actor's scope, analyse impact, alert."""
+def _check_input(
+    actor: Any, data: IncidentInput
+) -> tuple[float, float, Asset | None, Segment | None]:
+    """Everything report_incident refuses, checked before it writes (imports check a whole
+    bundle first, so bad input writes nothing)."""
     if not data.title.strip():
         raise ValidationError({"title": _("Give the incident a short title.")})
     _check_measures(data)
-    occurred_at = check_occurred_at(data.occurred_at) if data.occurred_at else timezone.now()
+    if data.occurred_at:
+        check_occurred_at(data.occurred_at)
     if not 0 < data.impact_radius_km <= MAX_RADIUS_KM:
         raise ValidationError(
             {
@@ -182,8 +187,15 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
                 % MAX_RADIUS_KM
             }
         )
-    lat, lon, asset, segment = _resolve_position(actor, data)
+    position = _resolve_position(actor, data)
     _check_sharing(actor, data)
+    return position
+
+
+def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> Incident:
+    """File an incident: validate, save under the actor's scope, analyse impact, alert."""
+    lat, lon, asset, segment = _check_input(actor, data)
+    occurred_at = check_occurred_at(data.occurred_at) if data.occurred_at else timezone.now()
     incident = Incident(
         title=data.title.strip()[:200],
         incident_type=data.incident_type,
@@ -392,11 +404,9 @@ def unsubscribe(actor: Any, pk: int) -> None:
     Subscription.objects.filter(user=actor, pk=pk).delete()
 
 
-def _route_fingerprints(org: Organisation, ids: Iterable[int] | None = None) -> dict[str, Any]:
+def _route_fingerprints(org: Organisation) -> dict[str, Any]:
     """Per uploaded route of `org`: a digest of its geometry and its length, for the audit."""
     qs = Asset.objects.filter(owner_org=org)
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
     return {
         a.external_id: {
             "id": a.pk,
@@ -410,32 +420,46 @@ def _route_fingerprints(org: Organisation, ids: Iterable[int] | None = None) -> 
     }
 
 
-def upload_assets(actor: Any, f: UploadedFile[bytes]) -> importers.ImportReport:
+def check_asset_upload(actor: Any, f: UploadedFile[bytes]) -> str:
+    """Refuse at once what the upload job would refuse; returns the file's checked extension."""
+    if user_org(actor) is None:
+        raise PermissionDenied(_("Your account has no organisation."))
+    ensure_grant(actor, Asset, Action.ADD)
+    return check_upload(f, allowed={".geojson", ".json", ".kml"})
+
+
+def import_asset_routes(
+    actor: Any, data: bytes, filename: str, *, label: str = "", job: JobContext | None = None
+) -> importers.ImportReport:
+    """The actor's organisation's own routes from GeoJSON/KML bytes (`filename` gives the
+    format), in bounded transactions; one audit entry for the import."""
     org = user_org(actor)
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
     ensure_grant(actor, Asset, Action.ADD)
-    ext = check_upload(f, allowed={".geojson", ".json", ".kml"})
-    data = f.read()
     if b"\x00" in data:
         # Text formats never hold NUL; PostgreSQL text cannot store it either.
         raise ValidationError(_("The file contains NUL characters; it is not a text route file."))
-    with transaction.atomic():
-        before = _route_fingerprints(org)
-        report = importers.import_upload(data, f"upload{ext}", org)
-        after = _route_fingerprints(org, report.asset_ids)
-        # One entry for the upload, naming each route it created or whose geometry it changed
-        # (before and after digests), not only a count.
-        changed = {k: v for k, v in after.items() if before.get(k) != v}
-        audit.record(
-            AuditAction.IMPORT,
-            actor=actor,
-            object_type="cui.asset",
-            object_repr=f"{f.name}: {report.as_dict()['assets']}",
-            before={k: before[k] for k in changed if k in before},
-            after=changed,
-        )
+    before = _route_fingerprints(org)
+    report = importers.import_upload(data, filename, org, job)
+    after = _route_fingerprints(org)
+    # One entry for the upload, naming each route it created or whose geometry it changed
+    # (before and after digests), not only a count.
+    changed = {k: v for k, v in after.items() if before.get(k) != v}
+    audit.record(
+        AuditAction.IMPORT,
+        actor=actor,
+        object_type="cui.asset",
+        object_repr=f"{label or filename}: {report.as_dict()['assets']}",
+        before={k: before[k] for k in changed if k in before},
+        after=changed,
+    )
     return report
+
+
+def upload_assets(actor: Any, f: UploadedFile[bytes]) -> importers.ImportReport:
+    ext = check_asset_upload(actor, f)
+    return import_asset_routes(actor, f.read(), f"upload{ext}", label=f.name or "")
 
 
 def _stix_objects(data: bytes | str) -> list[Any]:
@@ -454,9 +478,55 @@ def _stix_objects(data: bytes | str) -> list[Any]:
     return list(getattr(bundle, "objects", None) or [])
 
 
-def import_stix(actor: Any, data: bytes | str) -> list[Incident]:
+def _stix_incident(inc: Any, loc: Any) -> IncidentInput:
+    """One STIX incident (and the location it is located at) as a report; ValidationError names
+    what is wrong."""
+    if loc is None or "latitude" not in loc or "longitude" not in loc:
+        raise ValidationError(
+            _("Incident %s has no location with latitude/longitude (located-at relationship).")
+            % inc["id"]
+        )
+    tlp = next(
+        (TLP_BY_MARKING[m] for m in inc.get("object_marking_refs", []) if m in TLP_BY_MARKING),
+        TLP.AMBER,
+    )
+    itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
+    severity = inc.get("x_mufakat_severity", Severity.MODERATE)
+    occurred = inc.get("x_mufakat_occurred_at")
+    try:
+        occurred_at = parse_datetime(str(occurred)) if occurred else inc["created"]
+    except ValueError:
+        occurred_at = None  # well formed but impossible, e.g. 2026-13-45
+    if occurred_at is None:
+        raise ValidationError(
+            {
+                "occurred_at": _("Incident %(id)s: %(v)s is not a valid time.")
+                % {"id": inc["id"], "v": str(occurred)[:40]}
+            }
+        )
+    depth = inc.get("x_mufakat_depth_m")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int | float)):
+        raise ValidationError({"depth_m": _("Incident %s: depth must be a number.") % inc["id"]})
+    return IncidentInput(
+        title=str(inc.get("name", ""))[:200],
+        incident_type=itype if itype in IncidentType.values else IncidentType.UNKNOWN,
+        occurred_at=occurred_at,
+        lat=loc["latitude"],
+        lon=loc["longitude"],
+        depth_m=depth,
+        severity=severity if severity in Severity.values else Severity.MODERATE,
+        description=str(inc.get("description", "")),
+        distribution=Distribution.ORGANISATION,
+        tlp=tlp,
+        external_ref=inc["id"],
+    )
+
+
+def import_stix(actor: Any, data: bytes | str, job: JobContext | None = None) -> list[Incident]:
     """Create incidents from a STIX 2.1 bundle, owned by the importer's organisation, shared with
-    nobody else until the importer decides; all or nothing; already-imported ids are skipped."""
+    nobody else until the importer decides; already-imported ids are skipped. The whole bundle
+    is checked before the first write (bad input writes nothing); then each incident is one
+    short transaction, so a large bundle never holds the database's write lock for long."""
     org = user_org(actor)
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
@@ -471,62 +541,26 @@ def import_stix(actor: Any, data: bytes | str) -> list[Incident]:
             target = by_id.get(o["target_ref"])
             if target is not None and target["type"] == "location":
                 located[o["source_ref"]] = target
+    known = set(
+        Incident.objects.filter(
+            owner_org=org, external_ref__in=[i["id"] for i in incidents]
+        ).values_list("external_ref", flat=True)
+    )
+    todo: list[IncidentInput] = []
+    for inc in incidents:
+        if inc["id"] in known:
+            continue
+        known.add(inc["id"])
+        data_in = _stix_incident(inc, located.get(inc["id"]))
+        _check_input(actor, data_in)
+        todo.append(data_in)
     created: list[Incident] = []
-    with transaction.atomic():
-        for inc in incidents:
-            if Incident.objects.filter(owner_org=org, external_ref=inc["id"]).exists():
-                continue
-            loc = located.get(inc["id"])
-            if loc is None or "latitude" not in loc or "longitude" not in loc:
-                raise ValidationError(
-                    _(
-                        "Incident %s has no location with latitude/longitude (located-at relationship)."
-                    )
-                    % inc["id"]
-                )
-            tlp = next(
-                (
-                    TLP_BY_MARKING[m]
-                    for m in inc.get("object_marking_refs", [])
-                    if m in TLP_BY_MARKING
-                ),
-                TLP.AMBER,
-            )
-            itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
-            severity = inc.get("x_mufakat_severity", Severity.MODERATE)
-            occurred = inc.get("x_mufakat_occurred_at")
-            try:
-                occurred_at = parse_datetime(str(occurred)) if occurred else inc["created"]
-            except ValueError:
-                occurred_at = None  # well formed but impossible, e.g. 2026-13-45
-            if occurred_at is None:
-                raise ValidationError(
-                    {
-                        "occurred_at": _("Incident %(id)s: %(v)s is not a valid time.")
-                        % {"id": inc["id"], "v": str(occurred)[:40]}
-                    }
-                )
-            depth = inc.get("x_mufakat_depth_m")
-            if depth is not None and (
-                isinstance(depth, bool) or not isinstance(depth, int | float)
-            ):
-                raise ValidationError(
-                    {"depth_m": _("Incident %s: depth must be a number.") % inc["id"]}
-                )
-            data_in = IncidentInput(
-                title=str(inc.get("name", ""))[:200],
-                incident_type=itype if itype in IncidentType.values else IncidentType.UNKNOWN,
-                occurred_at=occurred_at,
-                lat=loc["latitude"],
-                lon=loc["longitude"],
-                depth_m=depth,
-                severity=severity if severity in Severity.values else Severity.MODERATE,
-                description=str(inc.get("description", "")),
-                distribution=Distribution.ORGANISATION,
-                tlp=tlp,
-                external_ref=inc["id"],
-            )
+    try:
+        for n, data_in in enumerate(todo, start=1):
             created.append(report_incident(actor, data_in, alert=False))
+            if job is not None:
+                job.progress(n, len(todo), _("Importing incidents"))
+    finally:  # a cancelled import still accounts for what it created
         audit.record(
             AuditAction.IMPORT,
             actor=actor,

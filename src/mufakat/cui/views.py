@@ -20,9 +20,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import conditional_page, require_POST
 
+from mufakat.core import jobs
 from mufakat.core.choices import Action
+from mufakat.core.models import user_org
+from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing.queries import can
 from mufakat.cui import exports, queries, services
+from mufakat.cui import jobs as cui_jobs
 from mufakat.cui.forms import (
     AttachmentForm,
     IncidentFilterForm,
@@ -391,23 +395,27 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
+    """Checks the file at once, then imports it as a background job: the user follows its
+    progress on the job page, which shows the import report at the end."""
     form = UploadForm(request.POST or None, request.FILES or None)
-    result: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         try:
             if form.cleaned_data["kind"] == "stix":
-                from mufakat.core.ops.uploads import check_upload
-
+                if user_org(request.user) is None:
+                    raise PermissionDenied(_("Your account has no organisation."))
                 check_upload(f, allowed={".json"})
-                created = services.import_stix(request.user, f.read())
-                messages.success(
-                    request,
-                    _("%d incident(s) imported, shared with your organisation only.")
-                    % len(created),
+                job = jobs.start(request.user, cui_jobs.import_stix, input_file=f)
+            else:
+                ext = services.check_asset_upload(request.user, f)
+                job = jobs.start(
+                    request.user,
+                    cui_jobs.upload_assets,
+                    input_file=f,
+                    filename=f"upload{ext}",
+                    label=(f.name or "")[:200],
                 )
-                return redirect("cui:incidents")
-            result = services.upload_assets(request.user, f).as_dict()
+            return redirect("core:job", pk=job.pk)
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         except PermissionDenied as exc:
@@ -415,7 +423,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cui/upload.html",
-        {"form": form, "result": result},
+        {"form": form},
         status=422 if form.errors else 200,
     )
 

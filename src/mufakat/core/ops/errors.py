@@ -7,25 +7,17 @@ from __future__ import annotations
 
 import sys
 
-from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-RETRY_AFTER_SECONDS = 5
-_BUSY = ("database is locked", "database table is locked", "database is busy", "lock timeout")
-
-
-def is_busy(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError) and any(m in str(exc).lower() for m in _BUSY)
+from mufakat.core.ops.busy import busy_response, is_busy
 
 
 def classify(exc: BaseException | None) -> tuple[int, str] | None:
     """(status, message) for an exception that is not a server fault, else None."""
     if exc is None:
         return None
-    if is_busy(exc):
-        return 503, _("The database is busy. Try again in a few seconds.")
     if isinstance(exc, OverflowError):
         return 400, _("A number in the request is out of range.")
     if isinstance(exc, RecursionError):
@@ -36,7 +28,10 @@ def classify(exc: BaseException | None) -> tuple[int, str] | None:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    known = classify(sys.exc_info()[1])
+    exc = sys.exc_info()[1]
+    if is_busy(exc):
+        return busy_response(request)
+    known = classify(exc)
     if known is None:
         return defaults.server_error(request)
     status, message = known
@@ -44,6 +39,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = JsonResponse({"detail": message}, status=status)
     else:
         response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-    if status == 503:
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

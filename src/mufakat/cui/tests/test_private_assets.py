@@ -77,6 +77,7 @@ def route(assets: None, people: dict[str, Any]) -> Asset:
             "kind": "assets",
             "file": SimpleUploadedFile("routes.geojson", json.dumps(ROUTE).encode()),
         },
+        follow=True,  # to the import job's page, which shows its report
     )
     assert resp.status_code == 200, resp.content
     a = Asset.objects.get(name=NAME)
@@ -97,6 +98,7 @@ def test_upload_page_and_result_say_routes_stay_private(
             "kind": "assets",
             "file": SimpleUploadedFile("routes.geojson", json.dumps(ROUTE).encode()),
         },
+        follow=True,  # to the import job's page, which shows its report
     )
     assert "1 unchanged. Visible to your organisation only." in again.content.decode()
     detail = c.get(reverse("cui:asset", args=[route.pk])).content.decode()
