@@ -99,7 +99,11 @@ def test_route_uploads_refuse_hostile_kml(client: Client, case: Case, unchanged:
 
 def test_deeply_nested_kml_is_harmless(client: Client) -> None:
     resp = client.post(reverse("cui:upload"), {"kind": "assets", "file": _file(DEEP_KML, ".kml")})
-    assert resp.status_code in {200, 422}
+    # Refused on the page, or accepted as a well-formed file and imported as a job whose page
+    # answers (never a 500 either way).
+    assert resp.status_code in {200, 302, 422}
+    if resp.status_code == 302:
+        assert client.get(resp["Location"]).status_code == 200
 
 
 @pytest.mark.parametrize("case", [*STIX_CASES, *JSON_CASES], ids=lambda c: c.name)

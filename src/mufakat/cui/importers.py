@@ -424,17 +424,22 @@ def import_pipelines(path: Path, job: JobContext | None = None) -> ImportReport:
     return report
 
 
+def parse_routes(data: bytes, filename: str) -> list[Feature]:
+    """The line features of an uploaded GeoJSON or KML file (the name gives the format)."""
+    return (
+        parse_kml(data, filename)
+        if filename.lower().endswith(".kml")
+        else parse_geojson(data, filename)
+    )
+
+
 def import_upload(
     data: bytes, filename: str, org: Any, job: JobContext | None = None
 ) -> ImportReport:
     """A member organisation's own GeoJSON/KML route layer; features keyed by name per org."""
     if job is not None:
         job.progress(0, None, _("Reading %s") % filename)
-    features = (
-        parse_kml(data, filename)
-        if filename.lower().endswith(".kml")
-        else parse_geojson(data, filename)
-    )
+    features = parse_routes(data, filename)
     items: list[_Item] = []
     for f in features:
         kind = str(f.properties.get("kind") or AssetKind.OTHER)

@@ -425,7 +425,15 @@ def check_asset_upload(actor: Any, f: UploadedFile[bytes]) -> str:
     if user_org(actor) is None:
         raise PermissionDenied(_("Your account has no organisation."))
     ensure_grant(actor, Asset, Action.ADD)
-    return check_upload(f, allowed={".geojson", ".json", ".kml"})
+    ext = check_upload(f, allowed={".geojson", ".json", ".kml"})
+    # Parsing is quick next to writing: malformed or hostile files get their message on the
+    # upload page itself, not later on the job page.
+    data = f.read()
+    f.seek(0)
+    if b"\x00" in data:
+        raise ValidationError(_("The file contains NUL characters; it is not a text route file."))
+    importers.parse_routes(data, f"upload{ext}")
+    return ext
 
 
 def import_asset_routes(
@@ -522,11 +530,10 @@ def _stix_incident(inc: Any, loc: Any) -> IncidentInput:
     )
 
 
-def import_stix(actor: Any, data: bytes | str, job: JobContext | None = None) -> list[Incident]:
-    """Create incidents from a STIX 2.1 bundle, owned by the importer's organisation, shared with
-    nobody else until the importer decides; already-imported ids are skipped. The whole bundle
-    is checked before the first write (bad input writes nothing); then each incident is one
-    short transaction, so a large bundle never holds the database's write lock for long."""
+def stix_plan(actor: Any, data: bytes | str) -> list[IncidentInput]:
+    """The reports a STIX 2.1 bundle would file for `actor`, every one checked, nothing written
+    (the upload page calls it before starting the import job, so bad files get their message at
+    once); incidents already imported are left out. ValidationError names what is wrong."""
     org = user_org(actor)
     if org is None:
         raise PermissionDenied(_("Your account has no organisation."))
@@ -554,6 +561,15 @@ def import_stix(actor: Any, data: bytes | str, job: JobContext | None = None) ->
         data_in = _stix_incident(inc, located.get(inc["id"]))
         _check_input(actor, data_in)
         todo.append(data_in)
+    return todo
+
+
+def import_stix(actor: Any, data: bytes | str, job: JobContext | None = None) -> list[Incident]:
+    """Create incidents from a STIX 2.1 bundle, owned by the importer's organisation, shared with
+    nobody else until the importer decides; already-imported ids are skipped. The whole bundle
+    is checked before the first write (bad input writes nothing); then each incident is one
+    short transaction, so a large bundle never holds the database's write lock for long."""
+    todo = stix_plan(actor, data)
     created: list[Incident] = []
     try:
         for n, data_in in enumerate(todo, start=1):

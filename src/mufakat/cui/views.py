@@ -22,7 +22,6 @@ from django.views.decorators.http import conditional_page, require_POST
 
 from mufakat.core import jobs
 from mufakat.core.choices import Action
-from mufakat.core.models import user_org
 from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing.queries import can
 from mufakat.cui import exports, queries, services
@@ -402,9 +401,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         f = form.cleaned_data["file"]
         try:
             if form.cleaned_data["kind"] == "stix":
-                if user_org(request.user) is None:
-                    raise PermissionDenied(_("Your account has no organisation."))
                 check_upload(f, allowed={".json"})
+                services.stix_plan(request.user, f.read())
+                f.seek(0)
                 job = jobs.start(request.user, cui_jobs.import_stix, input_file=f)
             else:
                 ext = services.check_asset_upload(request.user, f)
