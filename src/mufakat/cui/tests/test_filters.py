@@ -236,7 +236,7 @@ def test_unknown_parameters_are_a_422_but_pagination_is_not(
         (error,) = resp.json()["detail"]
         assert error["loc"] == ["query", "severty"]
         assert error["type"] == "unknown_parameter"
-    ok = c.get("/api/cui/incidents", {"limit": 1, "offset": 1, "severity": "3"})
+    ok = c.get("/api/cui/incidents", {"limit": "1", "offset": "1", "severity": "3"})
     assert ok.status_code == 200
     assert ok.json()["count"] == 2
     assert len(ok.json()["items"]) == 1
