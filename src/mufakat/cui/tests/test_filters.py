@@ -379,3 +379,29 @@ def test_core_lists_filter_through_their_filtersets(people: dict[str, Any]) -> N
     assert bad.json()["detail"][0]["loc"] == ["query", "unread"]
     admin = get_user_model().objects.get(username="t-sg-fp")
     assert client_for(admin).get("/api/core/audit", {"action": "launch"}).status_code == 422
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_filter_form_swaps_the_table_in_a_browser(
+    live_server: Any, page: Any, world: dict[str, Any], people: dict[str, Any]
+) -> None:
+    """The page's form is IncidentFilterSet's: changing a select swaps the table by HTMX, and a
+    hidden filter from the link (asset_id) is kept across swaps."""
+    incs = world["incidents"]
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "t-sg-rep")
+    page.fill("input[name=password]", "cui-test-password-1")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/cui/incidents/")
+    rows = page.locator("#incident-table tbody tr[data-pk]")
+    assert rows.count() == 4
+    page.select_option("#id_severity", "3")
+    page.wait_for_function("document.querySelectorAll('#incident-table tr[data-pk]').length == 2")
+    shown = {int(pk) for pk in rows.evaluate_all("rs => rs.map(r => r.dataset.pk)")}
+    assert shown == {incs["anchor"].pk, incs["private"].pk}
+    page.goto(f"{live_server.url}/cui/incidents/?asset_id={world['public'].pk}")
+    assert rows.count() == 2  # reported on the cable, or affecting it
+    page.select_option("#id_incident_type", "fault")
+    page.wait_for_function("document.querySelectorAll('#incident-table tr[data-pk]').length == 1")
+    assert rows.first.get_attribute("data-pk") == str(incs["fault"].pk)
