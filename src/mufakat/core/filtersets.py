@@ -5,7 +5,6 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 
 from mufakat.core.choices import AuditAction
 from mufakat.core.filtering import ScopedFilterSet, StrictBooleanFilter
@@ -29,7 +28,7 @@ class NotificationFilterSet(ScopedFilterSet):
 class AuditEntryFilterSet(ScopedFilterSet):
     """Narrows audit_queryset(reader) (the reader's own organisation's entries)."""
 
-    action = django_filters.ChoiceFilter(choices=AuditAction.choices, empty_label=_("Any"))
+    action = django_filters.ChoiceFilter(choices=AuditAction.choices)
     object_type = django_filters.CharFilter(
         max_length=100, help_text="app_label.model, e.g. cui.incident"
     )

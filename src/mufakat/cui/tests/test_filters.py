@@ -356,7 +356,9 @@ def test_asset_filters_and_detail_geometry(world: dict[str, Any], people: dict[s
     assert {a["name"] for a in items} == {"Private Test Cable"}
     assert c.get("/api/cui/assets", {"kind": "volcano"}).status_code == 422
     assert c.get("/api/cui/assets", {"source": "upload"}).json()["count"] == 0  # not VN's
-    page = c.get(reverse("cui:assets"), {"state": "ID"}, headers={"HX-Request": "true"})
+    page = c.get(
+        reverse("cui:assets"), {"state": "ID", "q": "Test Cable"}, headers={"HX-Request": "true"}
+    )
     assert "Public Test Cable" in page.content.decode()
     assert "Private Test Cable" not in page.content.decode()
     detail = c.get(f"/api/cui/assets/{world['public'].pk}").json()
