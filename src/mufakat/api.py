@@ -15,6 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from mufakat.core import registry
 from mufakat.core.accounts.auth import user_for_token
+from mufakat.core.filtering import reject_unknown_query
 from mufakat.core.ops.busy import busy_response, is_busy
 
 
@@ -104,6 +105,9 @@ def _database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse
 def _unauth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(request, {"detail": "Authentication required."}, status=401)
 
+
+# Endpoints whose query string a FilterSet defines refuse parameters they do not declare.
+api.add_decorator(reject_unknown_query, mode="view")
 
 api.add_router("/core/", "mufakat.core.api.router")
 for _spec in registry.modules():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Router, Status
 from ninja.pagination import paginate
@@ -12,6 +13,8 @@ from mufakat.core.ai.api import router as ai_router
 from mufakat.core.ai.provenance import shared_model
 from mufakat.core.audit.log import verify
 from mufakat.core.choices import Action
+from mufakat.core.filtering import filtered
+from mufakat.core.filtersets import AuditEntryFilterSet, NotificationFilterSet
 from mufakat.core.models import AuditEntry, Notification, Organisation, SharingGroup, user_org
 from mufakat.core.schemas import (
     AuditEntryOut,
@@ -68,6 +71,21 @@ def list_sharing_groups(request: HttpRequest) -> list[SharingGroupOut]:
     return [_group_out(g) for g in qs]
 
 
+@router.get("/sharing-groups/{group_id}", response=SharingGroupOut)
+def get_sharing_group(request: HttpRequest, group_id: int) -> SharingGroupOut:
+    """A group your organisation owns or is in; any other answers 404, like a missing id."""
+    g = (
+        queries.sharing_groups_for(request.user)
+        .select_related("owner_org")
+        .prefetch_related("members")
+        .filter(pk=group_id)
+        .first()
+    )
+    if g is None:
+        raise Http404
+    return _group_out(g)
+
+
 @router.post("/sharing-groups", response={201: SharingGroupOut})
 def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> Status[SharingGroupOut]:
     codes = {c.upper() for c in payload.member_codes}
@@ -85,9 +103,11 @@ def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> Statu
 
 @router.get("/notifications", response=list[NotificationOut])
 @paginate
-def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notification]:
-    qs = queries.inbox(request.user)
-    return qs.filter(read_at__isnull=True) if unread else qs  # type: ignore[return-value]
+@filtered(NotificationFilterSet)
+def list_notifications(
+    request: HttpRequest, filters: NotificationFilterSet
+) -> QuerySet[Notification]:
+    return filters.narrow(queries.inbox(request.user))
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)
@@ -100,13 +120,9 @@ def read_notification(request: HttpRequest, notification_id: int) -> Notificatio
 
 @router.get("/audit", response=list[AuditEntryOut])
 @paginate
-def list_audit(request: HttpRequest, action: str = "", object_type: str = "") -> list[AuditEntry]:
-    qs = audit_queryset(request.user)
-    if action:
-        qs = qs.filter(action=action)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    return qs  # type: ignore[no-any-return]
+@filtered(AuditEntryFilterSet)
+def list_audit(request: HttpRequest, filters: AuditEntryFilterSet) -> QuerySet[AuditEntry]:
+    return filters.narrow(audit_queryset(request.user))
 
 
 @router.get("/audit/verify", response=AuditVerifyOut)

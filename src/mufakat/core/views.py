@@ -23,6 +23,7 @@ from mufakat.core.accounts import auth as core_auth
 from mufakat.core.accounts import twofactor
 from mufakat.core.choices import AuditAction, RoleSlug
 from mufakat.core.context_processors import module_nav
+from mufakat.core.filtersets import AuditEntryFilterSet
 from mufakat.core.forms import ReenrolForm, SharingGroupForm, TokenForm, TotpForm
 from mufakat.core.models import (
     ApiToken,
@@ -291,25 +292,14 @@ def audit_queryset(user: Any) -> Any:
 def audit_log(request: HttpRequest) -> HttpResponse:
     if not _can_read_audit(request.user):
         raise Http404
-    qs = audit_queryset(request.user).select_related("org")
-    f = {
-        k: request.GET.get(k, "").strip()
-        for k in ("action", "object_type", "actor", "since", "until", "q")
-    }
-    if f["action"]:
-        qs = qs.filter(action=f["action"])
-    if f["object_type"]:
-        qs = qs.filter(object_type=f["object_type"])
-    if f["actor"]:
-        qs = qs.filter(actor_name__icontains=f["actor"])
-    if f["q"]:
-        qs = qs.filter(object_repr__icontains=f["q"])
-    for key, lookup in (("since", "time__date__gte"), ("until", "time__date__lte")):
-        if f[key]:
-            try:
-                qs = qs.filter(**{lookup: f[key]})
-            except ValidationError:
-                messages.error(request, _("Dates are written YYYY-MM-DD."))
+    fs = AuditEntryFilterSet(
+        request.GET or None, audit_queryset(request.user).select_related("org"), request=request
+    )
+    qs = fs.qs  # nothing when a value is invalid
+    if fs.is_bound and {"since", "until"} & set(fs.errors):
+        messages.error(request, _("Dates are written YYYY-MM-DD."))
+    # What the reader typed, to show back in the form.
+    f = {k: request.GET.get(k, "").strip() for k in fs.base_filters}
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     ctx = {
         "page": page,

@@ -7,21 +7,23 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Query, Router
+from ninja import File, Router
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from mufakat.core.models import SharingGroup
+from mufakat.core.filtering import filtered
+from mufakat.core.sharing.queries import sharing_groups_for
 from mufakat.cui import exports, queries, services
+from mufakat.cui.filtersets import AssetFilterSet, IncidentFilterSet
 from mufakat.cui.geo import check_lat_lon
 from mufakat.cui.impact import analyse
 from mufakat.cui.models import Asset, Incident
 from mufakat.cui.schemas import (
+    AssetDetailOut,
     AssetOut,
     EtaOut,
     ImpactOut,
-    IncidentFilterIn,
     IncidentIn,
     IncidentOut,
     StatusIn,
@@ -33,9 +35,9 @@ router = Router(tags=["cui"])
 
 @router.get("/incidents", response=list[IncidentOut])
 @paginate
-def list_incidents(request: HttpRequest, filters: Query[IncidentFilterIn]) -> QuerySet[Incident]:
-    f = queries.IncidentFilter(**filters.dict())
-    return queries.filter_incidents(queries.incidents(request.user), f, request.user)
+@filtered(IncidentFilterSet)
+def list_incidents(request: HttpRequest, filters: IncidentFilterSet) -> QuerySet[Incident]:
+    return filters.narrow(queries.incidents(request.user))
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut)
@@ -47,7 +49,8 @@ def get_incident(request: HttpRequest, incident_id: int) -> Incident:
 def create_incident(request: HttpRequest, payload: IncidentIn) -> Status[Incident]:
     group = None
     if payload.sharing_group_id is not None:
-        group = SharingGroup.objects.filter(pk=payload.sharing_group_id).first()
+        # Only groups the caller's organisation is in: another group answers like a missing one.
+        group = sharing_groups_for(request.user).filter(pk=payload.sharing_group_id).first()
         if group is None:
             raise ValidationError({"sharing_group_id": "Unknown sharing group."})
     data = services.IncidentInput(
@@ -101,12 +104,10 @@ def export_response(user: Any, fmt: str, incidents: list[Incident]) -> HttpRespo
 
 
 @router.get("/export/{fmt}")
-def export_incidents(
-    request: HttpRequest, fmt: str, filters: Query[IncidentFilterIn]
-) -> HttpResponse:
+@filtered(IncidentFilterSet)
+def export_incidents(request: HttpRequest, fmt: str, filters: IncidentFilterSet) -> HttpResponse:
     """A filtered set, limited to what the caller may export (sharing and TLP apply)."""
-    f = queries.IncidentFilter(**filters.dict())
-    qs = queries.filter_incidents(queries.incidents(request.user, "export"), f, request.user)
+    qs = filters.narrow(queries.incidents(request.user, "export"))
     return export_response(request.user, fmt, list(qs[:1000]))
 
 
@@ -127,13 +128,15 @@ def import_stix(request: HttpRequest, file: File[UploadedFile]) -> Status[StixIm
 
 @router.get("/assets", response=list[AssetOut])
 @paginate
-def list_assets(request: HttpRequest, kind: str = "", q: str = "") -> QuerySet[Asset]:
+@filtered(AssetFilterSet)
+def list_assets(request: HttpRequest, filters: AssetFilterSet) -> QuerySet[Asset]:
     """Public reference assets plus routes uploaded by the caller's own organisation; an
     uploaded route is visible to that organisation only (`private` is true)."""
-    return queries.assets(request.user, kind, q)
+    return filters.narrow(queries.visible_assets(request.user))
 
 
-@router.get("/assets/{asset_id}", response=AssetOut)
+@router.get("/assets/{asset_id}", response=AssetDetailOut)
 def get_asset(request: HttpRequest, asset_id: int) -> Asset:
-    """One asset; another organisation's upload answers 404, like a missing id."""
+    """One asset with its route geometry (GeoJSON); another organisation's upload answers 404,
+    like a missing id."""
     return queries.asset(request.user, asset_id)

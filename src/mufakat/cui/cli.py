@@ -125,3 +125,88 @@ def impact(
         table.add_row(str(a["id"]), str(a["name"]), str(a["kind"]), f"{a['distance_km']:.1f}")
     Console().print(table)
     Console().print("Affected states: " + (", ".join(out["affected_states"]) or "none"))
+
+
+@app.command("incidents")
+def incidents(
+    user: Annotated[str, typer.Option("--user", help="List as this user (what they may see)")],
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            "-f",
+            help="key=value, repeatable: the same filters as the incident list page and "
+            "/api/cui/incidents (q, incident_type, status, severity, state, owner, since, until, "
+            "sharing_group, updated_since, asset_id, asset)",
+        ),
+    ] = None,
+    export: Annotated[
+        str | None,
+        typer.Option(help="Write this export format to stdout instead (stix, misp, geojson, kml)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many")] = 200,
+) -> None:
+    """Incidents USER may see (or export), narrowed by the incident filters."""
+    _setup()
+    from django.contrib.auth import get_user_model
+
+    from mufakat.core.choices import Action
+    from mufakat.core.filtering import from_pairs
+    from mufakat.core.ops.context import acting
+    from mufakat.cui import exports, queries
+    from mufakat.cui.filtersets import IncidentFilterSet
+
+    reader = get_user_model().objects.filter(username=user, is_active=True).first()
+    if reader is None:
+        console.print(f"[red]No active user {user!r}.[/red]")
+        raise typer.Exit(2)
+    if export is not None and export not in exports.FORMATS:
+        console.print(f"[red]--export: use one of {', '.join(exports.FORMATS)}.[/red]")
+        raise typer.Exit(2)
+    fs, problems = from_pairs(IncidentFilterSet, filters or [], reader)
+    if fs is None:
+        for problem in problems:
+            console.print(f"[red]--filter {problem}[/red]")
+        raise typer.Exit(2)
+    action = Action.EXPORT if export else Action.VIEW
+    rows = list(fs.narrow(queries.incidents(reader, action))[:limit])
+    if export:
+        with acting(reader):  # the export is audited like one from the page or the API
+            response = exports.response(reader, export, rows)
+        typer.echo(response.content.decode())
+        return
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "id": i.pk,
+                        "reference": i.reference,
+                        "title": i.title,
+                        "status": i.status,
+                        "severity": i.severity,
+                        "owner": i.owner_org.code,
+                        "occurred_at": i.occurred_at.isoformat(),
+                    }
+                    for i in rows
+                ]
+            )
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} incident(s) visible to {user}")
+    for col in ("ID", "Ref.", "Title", "Status", "Severity", "Owner", "Time (UTC)"):
+        table.add_column(col)
+    for i in rows:
+        table.add_row(
+            str(i.pk),
+            i.reference,
+            i.title,
+            i.status,
+            str(i.severity),
+            i.owner_org.code,
+            i.occurred_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    Console().print(table)

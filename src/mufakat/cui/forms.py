@@ -178,30 +178,6 @@ class UploadForm(forms.Form):
     )
 
 
-class IncidentFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    incident_type = forms.ChoiceField(
-        label=_("Type"), choices=[("", _("Any type")), *IncidentType.choices], required=False
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("Any status")), *Status.choices], required=False
-    )
-    severity = forms.TypedChoiceField(
-        label=_("Severity"),
-        choices=[("", _("Any")), *Severity.choices],
-        coerce=int,
-        required=False,
-        empty_value=None,
-    )
-    state = forms.CharField(label=_("State (ISO code)"), required=False, max_length=2)
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-
 class SubscriptionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Alert me about"), choices=SubscriptionKind.choices)
     asset = forms.ModelChoiceField(label=_("Asset"), queryset=Asset.objects.none(), required=False)

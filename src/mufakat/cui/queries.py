@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import searoute
@@ -83,49 +83,6 @@ def incident(user: Any, pk: Any, action: str = "view") -> Incident:
     return core_queries.access(Incident, user, pk, action)
 
 
-@dataclass
-class IncidentFilter:
-    q: str = ""
-    incident_type: str = ""
-    status: str = ""
-    severity: int | None = None
-    state: str = ""
-    owner: str = ""
-    since: date | None = None
-    until: date | None = None
-    asset_id: int | None = None
-
-
-def filter_incidents(
-    qs: QuerySet[Incident], f: IncidentFilter, user: Any = None
-) -> QuerySet[Incident]:
-    """Narrow incidents the caller already restricted; an asset filter needs the reader (`user`)
-    and matches nothing for an asset they may not see."""
-    if f.q:
-        qs = qs.filter(Q(title__icontains=f.q) | Q(description__icontains=f.q))
-    if f.incident_type:
-        qs = qs.filter(incident_type=f.incident_type)
-    if f.status:
-        qs = qs.filter(status=f.status)
-    if f.severity:
-        qs = qs.filter(severity=f.severity)
-    if f.state:
-        # JSON list stored as text on SQLite and jsonb on PostgreSQL: the quoted code matches both.
-        code = f.state.upper()[:2]
-        qs = qs.filter(Q(affected_states__icontains=f'"{code}"') | Q(owner_org__code=code))
-    if f.owner:
-        qs = qs.filter(owner_org__code=f.owner.upper())
-    if f.since:
-        qs = qs.filter(occurred_at__date__gte=f.since)
-    if f.until:
-        qs = qs.filter(occurred_at__date__lte=f.until)
-    if f.asset_id:
-        if not visible_assets(user).filter(pk=f.asset_id).exists():
-            return qs.none()
-        qs = qs.filter(Q(asset_id=f.asset_id) | Q(affected_assets=f.asset_id)).distinct()
-    return qs
-
-
 def dashboard(user: Any) -> dict[str, Any]:
     """Regional figures over the incidents this user may see (nothing else is counted)."""
     rows = list(
@@ -168,15 +125,6 @@ def dashboard(user: Any) -> dict[str, Any]:
         "mttr_hours": (sum(durations) / len(durations)) if durations else None,
         "restored_count": len(durations),
     }
-
-
-def assets(user: Any, kind: str = "", q: str = "") -> QuerySet[Asset]:
-    qs = visible_assets(user)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(owners__icontains=q))
-    return qs
 
 
 def asset(user: Any, pk: Any) -> Asset:

@@ -31,14 +31,6 @@ class ImpactOut(Schema):
     redundancy: dict[str, RedundancyOut] = {}
 
 
-class IncidentFilterIn(Schema):
-    q: str = Field("", description="Text in title or description")
-    incident_type: str = ""
-    status: str = ""
-    state: str = Field("", description="ISO alpha-2: reporting state or a state served")
-    owner: str = Field("", description="ISO alpha-2 of the reporting state")
-
-
 class IncidentIn(Schema):
     title: str = Field(..., min_length=1, max_length=200)
     incident_type: IncidentType = IncidentType.UNKNOWN
@@ -127,6 +119,12 @@ class AssetOut(Schema):
     @staticmethod
     def resolve_private(obj: Any) -> bool:
         return obj.owner_org_id is not None
+
+
+class AssetDetailOut(AssetOut):
+    geometry: dict[str, Any] = Field(
+        description="The route as a GeoJSON geometry (LineString or MultiLineString, WGS 84)"
+    )
 
 
 class StixImportOut(Schema):

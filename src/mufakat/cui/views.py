@@ -26,9 +26,9 @@ from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing.queries import can
 from mufakat.cui import exports, queries, services
 from mufakat.cui import jobs as cui_jobs
+from mufakat.cui.filtersets import AssetFilterSet, IncidentFilterSet
 from mufakat.cui.forms import (
     AttachmentForm,
-    IncidentFilterForm,
     IncidentForm,
     StatusForm,
     SubscriptionForm,
@@ -145,21 +145,12 @@ def incidents_geojson(request: HttpRequest) -> JsonResponse:
     return JsonResponse(data)
 
 
-def _filter_from(request: HttpRequest) -> tuple[IncidentFilterForm, queries.IncidentFilter]:
-    form = IncidentFilterForm(request.GET or None)
-    f = queries.IncidentFilter()
-    if form.is_valid():
-        d = form.cleaned_data
-        f = queries.IncidentFilter(
-            q=d.get("q") or "",
-            incident_type=d.get("incident_type") or "",
-            status=d.get("status") or "",
-            severity=d.get("severity"),
-            state=d.get("state") or "",
-            since=d.get("since"),
-            until=d.get("until"),
-        )
-    return form, f
+def _incident_filters(request: HttpRequest, action: str = Action.VIEW) -> IncidentFilterSet:
+    """The list's filters (IncidentFilterSet, as the API and CLI use) over what the reader may
+    see for `action`; an invalid value is shown on the form and matches nothing."""
+    return IncidentFilterSet(
+        request.GET or None, queries.incidents(request.user, action), request=request
+    )
 
 
 def _page_size(request: HttpRequest, default: int = 25, largest: int = 200) -> int:
@@ -172,12 +163,16 @@ def _page_size(request: HttpRequest, default: int = 25, largest: int = 200) -> i
 
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
-    form, f = _filter_from(request)
-    qs = queries.filter_incidents(queries.incidents(request.user), f, request.user)
-    page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+    filters = _incident_filters(request)
+    page = Paginator(filters.qs, _page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    ctx = {"form": form, "page": page, "query": query.urlencode(), "formats": list(exports.FORMATS)}
+    ctx = {
+        "form": filters.form,
+        "page": page,
+        "query": query.urlencode(),
+        "formats": list(exports.FORMATS),
+    }
     template = "cui/incident_list.html#table" if _partial(request) else "cui/incident_list.html"
     return render(request, template, ctx)
 
@@ -337,9 +332,7 @@ def incident_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 @login_required
 def incidents_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    _form, f = _filter_from(request)
-    qs = queries.filter_incidents(queries.incidents(request.user, Action.EXPORT), f, request.user)
-    return _export(request, fmt, list(qs[:1000]))
+    return _export(request, fmt, list(_incident_filters(request, Action.EXPORT).qs[:1000]))
 
 
 @login_required
@@ -351,31 +344,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def asset_list(request: HttpRequest) -> HttpResponse:
-    kind = request.GET.get("kind", "")
-    q = request.GET.get("q", "")
-    page = Paginator(
-        queries.assets(request.user, kind if kind in AssetKind.values else "", q), 50
-    ).get_page(request.GET.get("page"))
+    filters = AssetFilterSet(
+        request.GET or None, queries.visible_assets(request.user), request=request
+    )
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     template = "cui/asset_list.html#table" if _partial(request) else "cui/asset_list.html"
     return render(
-        request,
-        template,
-        {
-            "page": page,
-            "kind": kind,
-            "q": q,
-            "kinds": AssetKind.choices,
-            "query": f"kind={kind}&q={q}",
-        },
+        request, template, {"form": filters.form, "page": page, "query": query.urlencode()}
     )
 
 
 @login_required
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = queries.asset(request.user, pk)
-    history = queries.filter_incidents(
-        queries.incidents(request.user), queries.IncidentFilter(asset_id=a.pk), request.user
-    )
+    history = IncidentFilterSet(
+        {"asset_id": a.pk}, queries.incidents(request.user), request=request
+    ).qs
     return render(
         request,
         "cui/asset_detail.html",

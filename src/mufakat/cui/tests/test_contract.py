@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from mufakat.core.sharing.testing import SharedRecordContract
 from mufakat.cui import exports, queries
+from mufakat.cui.filtersets import IncidentFilterSet
 from mufakat.cui.models import Incident, IncidentType
 
 
@@ -43,5 +44,5 @@ class TestIncidentContract(SharedRecordContract):
         return {int(f["id"]) for f in data["features"]}
 
     def search_ids(self, user: Any) -> set[int]:
-        qs = queries.filter_incidents(queries.incidents(user), queries.IncidentFilter(q="Bintan"))
+        qs = IncidentFilterSet({"q": "Bintan"}, queries.incidents(user), user=user).qs
         return set(qs.values_list("pk", flat=True))

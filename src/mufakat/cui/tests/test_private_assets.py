@@ -332,14 +332,22 @@ def test_filter_by_asset_needs_a_visible_asset(
     strait_incident: Incident, route: Asset, people: dict[str, Any]
 ) -> None:
     from mufakat.cui import queries
+    from mufakat.cui.filtersets import IncidentFilterSet
 
-    by_route = queries.IncidentFilter(asset_id=route.pk)
+    def by_route(user: Any) -> IncidentFilterSet:
+        return IncidentFilterSet({"asset_id": route.pk}, queries.incidents(user), user=user)
+
     sg = people["sg_reporter"]
-    assert list(queries.filter_incidents(queries.incidents(sg), by_route, sg)) == [strait_incident]
+    assert list(by_route(sg).qs) == [strait_incident]
+    missing = IncidentFilterSet({"asset_id": 10**9}, queries.incidents(sg), user=sg)
     for outsider in OUTSIDERS:
         user = people[outsider]
         assert queries.incidents(user).filter(pk=strait_incident.pk).exists()
-        assert not queries.filter_incidents(queries.incidents(user), by_route, user).exists()
+        assert not by_route(user).qs.exists()
+        # Another organisation's upload is refused exactly like an id that does not exist.
+        assert by_route(user).errors["asset_id"] == [
+            m.replace(str(10**9), str(route.pk)) for m in missing.errors["asset_id"]
+        ]
 
 
 def test_subscription_alerts_only_while_the_asset_is_visible(
