@@ -389,6 +389,9 @@ UNAUDITED = {
     "url core:inbox_read": "marks the reader's own notification read",
     "api POST /api/core/notifications/{notification_id}/read": "the same, through the API",
     "url set_language": "the reader's language preference (a cookie)",
+    # A job's own row is bookkeeping; what the job changes is audited where it is written.
+    "url core:job_cancel": "asks the reader's own background job to stop",
+    "api POST /api/core/jobs/{job_id}/cancel": "the same, through the API",
 }
 
 # Endpoints that only read (exports above are reads that are audited).
@@ -396,6 +399,8 @@ READ_ONLY = {
     "url core:home",
     "url core:ai_approvals",
     "url core:search",
+    "url core:job",
+    "url core:jobs",
     "url core:map",
     "url core:inbox",
     "url core:audit",
