@@ -12,9 +12,9 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from mufakat.core.geo.geometry import check_lat_lon
 from mufakat.core.models import SharingGroup
 from mufakat.cui import exports, queries, services
-from mufakat.cui.geo import check_lat_lon
 from mufakat.cui.impact import analyse
 from mufakat.cui.models import Asset, Incident
 from mufakat.cui.schemas import (

@@ -17,12 +17,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
-from mufakat.cui.geo import (
-    DATA_DIR,
+from mufakat.core.geo.geometry import (
     Feature,
     GeoError,
     check_lat_lon,
-    iso2,
     line_length_km,
     lines_of,
     load_json,
@@ -30,6 +28,7 @@ from mufakat.cui.geo import (
     parse_kml,
     segments_of,
 )
+from mufakat.cui.geo import DATA_DIR, iso2
 from mufakat.cui.models import Asset, AssetKind, AssetSource, LandingPoint, Segment
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

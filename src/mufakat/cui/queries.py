@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import searoute
 from django.db.models import Q, QuerySet
 
+from mufakat.core.geo.sealanes import SeaRouteError, sea_route
 from mufakat.core.models import user_org
 from mufakat.core.sharing import queries as core_queries
 from mufakat.cui.impact import visible_impact
@@ -227,17 +227,17 @@ class Eta:
 def repair_etas(
     inc: Incident, speed_knots: float | None = None, start: datetime | None = None
 ) -> list[Eta]:
-    """Sea-lane distance (searoute's offline network) and time from each ship at its speed."""
+    """Sea-lane distance (core.geo.sealanes, offline) and time from each ship at its speed."""
     out = []
     for ship in RepairShip.objects.all():
         speed = speed_knots or ship.speed_knots
         try:
-            route = searoute.searoute([ship.lon, ship.lat], [inc.lon, inc.lat], units="naut")
-            nm = float(route["properties"]["length"])
-        except Exception as exc:  # searoute fails for points it cannot snap to its network
-            out.append(Eta(ship, None, None, None, str(exc)[:200]))
+            route = sea_route((ship.lat, ship.lon), (inc.lat, inc.lon))
+        except SeaRouteError as exc:
+            out.append(Eta(ship, None, None, None, " ".join(exc.messages)[:200]))
             continue
-        hours = nm / speed if speed > 0 else None
+        nm = route.distance_nm
+        hours = route.hours_at(speed)
         arrival = (start + timedelta(hours=hours)) if start and hours is not None else None
         out.append(Eta(ship, round(nm, 1), round(hours, 1) if hours is not None else None, arrival))
     out.sort(key=lambda e: (e.hours is None, e.hours or 0))

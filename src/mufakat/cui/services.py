@@ -22,15 +22,15 @@ from django.utils.translation import gettext as _
 
 from mufakat.core.audit import log as audit
 from mufakat.core.choices import TLP, Action, AuditAction, Distribution, RoleSlug
+from mufakat.core.geo.geometry import check_lat_lon, geodesic_km
 from mufakat.core.models import Organisation, SharingGroup, user_org
 from mufakat.core.notifications.alerts import notify
 from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing import queries as core_queries
+from mufakat.core.sharing.markings import tlp_of
 from mufakat.core.sharing.querysets import private_q
 from mufakat.core.sharing.services import ensure_grant, guarded_write
 from mufakat.cui import impact, importers
-from mufakat.cui.exports import TLP_BY_MARKING
-from mufakat.cui.geo import check_lat_lon, geodesic_km
 from mufakat.cui.models import (
     TRANSITIONS,
     Asset,
@@ -402,14 +402,7 @@ def import_stix(actor: Any, data: bytes | str) -> list[Incident]:
                     )
                     % inc["id"]
                 )
-            tlp = next(
-                (
-                    TLP_BY_MARKING[m]
-                    for m in inc.get("object_marking_refs", [])
-                    if m in TLP_BY_MARKING
-                ),
-                TLP.AMBER,
-            )
+            tlp = tlp_of(inc.get("object_marking_refs", []), TLP.AMBER)
             itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
             severity = inc.get("x_mufakat_severity", Severity.MODERATE)
             occurred = inc.get("x_mufakat_occurred_at")

@@ -15,9 +15,10 @@ from django.urls import reverse
 
 from mufakat.core.choices import TLP, Distribution, RoleSlug
 from mufakat.core.models import AuditEntry, Delivery, Notification, Organisation, Webhook
+from mufakat.core.sharing.markings import TLP2_MARKINGS
 from mufakat.core.sharing.services import create_sharing_group, set_sharing
 from mufakat.core.tenancy.demo import ensure_user
-from mufakat.cui import exports, queries, services
+from mufakat.cui import queries, services
 from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -308,7 +309,7 @@ def test_stix_roundtrip_and_import(group_only: Incident, people: dict[str, Any])
     types = {o.type for o in bundle.objects}
     assert {"incident", "location", "infrastructure", "marking-definition", "relationship"} <= types
     inc = next(o for o in bundle.objects if o.type == "incident")
-    assert inc.object_marking_refs == [exports.TLP2_MARKINGS[TLP.AMBER][0]]
+    assert inc.object_marking_refs == [TLP2_MARKINGS[TLP.AMBER][0]]
     assert AuditEntry.objects.filter(action="export", object_type="cui.incident").exists()
     # A member of the group imports it: a new record owned by MY, shared with nobody else.
     created = services.import_stix(people["my_focal"], resp.content)
