@@ -13,12 +13,14 @@ from mufakat.core.ai.provenance import shared_model
 from mufakat.core.audit.log import verify
 from mufakat.core.choices import Action
 from mufakat.core.models import AuditEntry, Notification, Organisation, SharingGroup, user_org
+from mufakat.core.notifications import inbox as box
 from mufakat.core.schemas import (
     AuditEntryOut,
     AuditVerifyOut,
     MeOut,
     NotificationOut,
     OrganisationOut,
+    ReadAllOut,
     ShareIn,
     ShareOut,
     SharingGroupIn,
@@ -85,14 +87,28 @@ def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> Statu
 
 @router.get("/notifications", response=list[NotificationOut])
 @paginate
-def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notification]:
-    qs = queries.inbox(request.user)
-    return qs.filter(read_at__isnull=True) if unread else qs  # type: ignore[return-value]
+def list_notifications(
+    request: HttpRequest,
+    unread: bool = False,
+    module: str = "",
+    state: str = "",
+    severity: int | None = None,
+) -> list[Notification]:
+    f = box.InboxFilter(module=module, state=state.upper(), severity=severity, unread=unread)
+    return box.filtered(box.inbox(request.user), f)  # type: ignore[return-value]
+
+
+@router.post("/notifications/read-all", response=ReadAllOut)
+def read_all_notifications(
+    request: HttpRequest, module: str = "", state: str = "", severity: int | None = None
+) -> ReadAllOut:
+    f = box.InboxFilter(module=module, state=state.upper(), severity=severity)
+    return ReadAllOut(marked=box.mark_all_read(request.user, f))
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)
 def read_notification(request: HttpRequest, notification_id: int) -> Notification:
-    n = services.mark_read(request.user, notification_id)
+    n = box.mark_read(request.user, notification_id)
     if n is None:
         raise Http404
     return n

@@ -16,7 +16,9 @@ from mufakat.core.audit.models import (
 )
 from mufakat.core.notifications.models import (
     Delivery,
+    Mute,
     Notification,
+    Subscription,
     Webhook,
 )
 from mufakat.core.sharing.models import (
@@ -43,6 +45,7 @@ __all__ = [
     "Delivery",
     "LoginFailure",
     "Membership",
+    "Mute",
     "Notification",
     "ObjectPermission",
     "Organisation",
@@ -51,6 +54,7 @@ __all__ = [
     "Role",
     "SharedRecord",
     "SharingGroup",
+    "Subscription",
     "Webhook",
     "membership_of",
     "role_slugs",

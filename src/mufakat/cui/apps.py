@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
 from mufakat.core.registry import Grant, Indicator, ModuleSpec, NavEntry, SearchProvider
@@ -88,9 +89,13 @@ class CuiConfig(AppConfig):
     module_spec = MODULE
 
     def ready(self) -> None:
+        from mufakat.core.notifications.subscriptions import register_subscription_target
         from mufakat.core.sharing.events import record_shared
-        from mufakat.cui.models import Incident
+        from mufakat.cui.models import Asset, Incident
+        from mufakat.cui.subscriptions import ASSET_TARGET
 
+        register_subscription_target(ASSET_TARGET)
+        post_delete.connect(_drop_asset_subscriptions, sender=Asset, dispatch_uid="cui-asset-subs")
         record_shared.connect(_alert_on_share, sender=Incident, dispatch_uid="cui-alert-on-share")
 
 
@@ -98,3 +103,11 @@ def _alert_on_share(sender: type[Any], instance: Any, **kwargs: Any) -> None:
     from mufakat.cui.services import alert_newly_shared
 
     alert_newly_shared(instance)
+
+
+def _drop_asset_subscriptions(sender: type[Any], instance: Any, **kwargs: Any) -> None:
+    # Core's subscriptions name targets by id, with no foreign key to cascade.
+    from mufakat.core.models import Subscription
+    from mufakat.cui.subscriptions import ASSET
+
+    Subscription.objects.filter(kind=ASSET, target_id=str(instance.pk)).delete()

@@ -12,7 +12,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from mufakat.core.geo.sealanes import SeaRouteError, sea_route
-from mufakat.core.models import user_org
+from mufakat.core.models import Subscription, user_org
+from mufakat.core.notifications.subscriptions import subscriptions_for
 from mufakat.core.sharing import queries as core_queries
 from mufakat.cui.impact import visible_impact
 from mufakat.cui.models import (
@@ -23,8 +24,6 @@ from mufakat.cui.models import (
     RepairShip,
     Segment,
     Status,
-    Subscription,
-    SubscriptionKind,
 )
 
 BASE_SELECT = ("owner_org", "asset", "sharing_group")
@@ -209,10 +208,9 @@ def redundancy(user: Any, a: Asset) -> dict[str, list[Asset]]:
     return by_state
 
 
-def subscriptions(user: Any) -> QuerySet[Subscription]:
+def subscriptions(user: Any) -> list[Subscription]:
     """The user's own subscriptions; one on an asset they may no longer see is left out."""
-    qs = Subscription.objects.filter(user_id=user.pk or 0).select_related("asset")
-    return qs.exclude(Q(kind=SubscriptionKind.ASSET) & ~Q(asset__in=visible_assets(user)))
+    return subscriptions_for(user)
 
 
 @dataclass

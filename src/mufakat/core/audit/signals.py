@@ -11,9 +11,22 @@ from django.dispatch import receiver
 
 from mufakat.core.audit import log as audit
 from mufakat.core.choices import AuditAction
-from mufakat.core.models import Membership, ObjectPermission, SharedRecord, SharingGroup, Webhook
+from mufakat.core.models import (
+    Membership,
+    ObjectPermission,
+    SharedRecord,
+    SharingGroup,
+    Subscription,
+    Webhook,
+)
 
-CORE_AUDITED: tuple[type[models.Model], ...] = (Membership, ObjectPermission, SharingGroup, Webhook)
+CORE_AUDITED: tuple[type[models.Model], ...] = (
+    Membership,
+    ObjectPermission,
+    SharingGroup,
+    Subscription,
+    Webhook,
+)
 _BEFORE = "_mufakat_before"
 
 

@@ -14,12 +14,19 @@ from django.test import Client
 from django.urls import reverse
 
 from mufakat.core.choices import TLP, Distribution, RoleSlug
-from mufakat.core.models import AuditEntry, Delivery, Notification, Organisation, Webhook
+from mufakat.core.models import (
+    AuditEntry,
+    Delivery,
+    Notification,
+    Organisation,
+    Subscription,
+    Webhook,
+)
 from mufakat.core.sharing.markings import TLP2_MARKINGS
 from mufakat.core.sharing.services import create_sharing_group, set_sharing
 from mufakat.core.tenancy.demo import ensure_user
 from mufakat.cui import queries, services
-from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status, Subscription
+from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +118,9 @@ def test_widening_alerts_the_states_it_now_reaches_once(
     for code in ("LA", "TL", "KH", "VN"):
         focal_point(code)
     inc = report(people["sg_reporter"], distribution=Distribution.ORGANISATION, tlp=TLP.AMBER)
-    assert _alerted(inc) == ["t-sg-fp"]  # MY and ID are served, but outside the audience
+    # MY and ID are served, but outside the audience. Analysts of the states concerned are
+    # alerted by default, like focal points (issue 10): here the SG reporter, an analyst.
+    assert _alerted(inc) == ["t-sg-fp", "t-sg-rep"]
     hook = Webhook.objects.create(
         organisation=Organisation.objects.get(code="MY"),
         name="MY SOC",
@@ -125,16 +134,20 @@ def test_widening_alerts_the_states_it_now_reaches_once(
     set_sharing(
         people["sg_focal"], inc, distribution=Distribution.GROUP, tlp=TLP.AMBER, sharing_group=group
     )
-    assert _alerted(inc) == ["t-my-fp", "t-sg-fp"]
+    assert _alerted(inc) == ["t-my-fp", "t-sg-fp", "t-sg-rep"]
     new = Notification.objects.get(object_id=str(inc.pk), recipient=people["my_focal"])
     assert "shared with you" in new.title
     assert Delivery.objects.filter(channel="webhook", target=str(hook.pk)).count() == 1
 
     set_sharing(people["sg_focal"], inc, distribution=Distribution.ASEAN, tlp=TLP.GREEN)
-    # Every served state's focal point now, each once; unserved states' focal points never.
+    # Every served state's focal points and analysts the incident now reaches (ASEAN: not the
+    # AU analyst), each once; unserved states' never.
     focal = {
         u.username: u.membership.organisation.code
-        for u in get_user_model().objects.filter(username__endswith="-fp")
+        for u in get_user_model()
+        .objects.filter(membership__roles__slug__in=[RoleSlug.FOCAL_POINT, RoleSlug.ANALYST])
+        .distinct()
+        if Incident.objects.restrict(u, "view").filter(pk=inc.pk).exists()
     }
     served = sorted(u for u, code in focal.items() if code in inc.affected_states)
     assert {"t-id-fp", "t-my-fp", "t-sg-fp"} <= set(served) != set(focal)
