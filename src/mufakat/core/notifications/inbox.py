@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +66,10 @@ class Thread:
     unread: int
     muted: bool = False
 
+    @property
+    def module_name(self) -> str:
+        return module_name(self.latest.module)
+
 
 def threads(qs: QuerySet[Notification]) -> QuerySet[Any]:
     """One row per thread (thread, last pk, count, unread), newest thread first."""
@@ -101,8 +106,18 @@ def unread_threads(user: Any) -> int:
     return inbox(user).filter(read_at__isnull=True).values("thread").distinct().count()
 
 
-def modules_in(user: Any) -> list[str]:
-    return sorted(set(inbox(user).exclude(module="").values_list("module", flat=True)))
+def module_name(label: str) -> str:
+    """A module's display name (its AppConfig.verbose_name), or the label of a removed one."""
+    try:
+        return str(apps.get_app_config(label).verbose_name)
+    except LookupError:
+        return label
+
+
+def modules_in(user: Any) -> list[tuple[str, str]]:
+    """(label, name) of the modules the user has alerts from."""
+    labels = set(inbox(user).exclude(module="").values_list("module", flat=True))
+    return sorted(((label, module_name(label)) for label in labels), key=lambda m: m[1])
 
 
 def mark_read(actor: Any, notification_id: int) -> Notification | None:
@@ -162,4 +177,13 @@ def unmute(actor: Any, pk: int) -> bool:
 
 
 def mutes(actor: Any) -> QuerySet[Mute]:
-    return Mute.objects.filter(user_id=actor.pk or 0)
+    """The actor's mutes; a record's is labelled with the latest alert title the actor got about
+    it (from their own inbox: the record itself is not read)."""
+    latest = Notification.objects.filter(
+        recipient_id=actor.pk or 0,
+        content_type=OuterRef("content_type"),
+        object_id=OuterRef("object_id"),
+    ).order_by("-pk")
+    return Mute.objects.filter(user_id=actor.pk or 0).annotate(
+        last_title=Subquery(latest.values("title")[:1])
+    )

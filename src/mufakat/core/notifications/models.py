@@ -186,3 +186,8 @@ class Mute(models.Model):
     def __str__(self) -> str:
         what = f"{self.module}:{self.object_id}" if self.object_id else self.module
         return f"{self.user_id} mutes {what}"
+
+    def module_name(self) -> str:
+        from mufakat.core.notifications.inbox import module_name
+
+        return module_name(self.module)

@@ -87,7 +87,7 @@ def inbox_mute(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         _("No more alerts about this record.")
         if m.object_id
-        else _("No more alerts from %s.") % m.module,
+        else _("No more alerts from %s.") % m.module_name(),
     )
     return _back(request)
 

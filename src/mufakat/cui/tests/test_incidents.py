@@ -548,3 +548,99 @@ def test_map_layer_names_follow_the_language(people: dict[str, Any]) -> None:
     # The layer control's names come from the page (cui-map.js has no strings of its own).
     for name in ("สายเคเบิล", "ท่อส่ง", "จุดขึ้นฝั่ง", "เหตุการณ์"):
         assert f'-label="{name}"' in body
+
+
+def test_analyst_of_an_affected_state_is_alerted_unless_muted(
+    assets: None, people: dict[str, Any]
+) -> None:
+    """Issue 10: an analyst of an affected state with the incident shared to them got nothing."""
+    from mufakat.core.notifications import inbox
+
+    my_analyst = ensure_user(Organisation.objects.get(code="MY"), "t-my-an", [RoleSlug.ANALYST])
+    inc = report(people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN)
+    assert "MY" in inc.affected_states
+    alerted = _alerted(inc)
+    assert {"t-my-an", "t-my-fp"} <= set(alerted)
+    assert "t-vn-view" not in alerted  # viewers only through a subscription
+    assert "t-au-an" not in alerted  # a partner: ASEAN distribution does not reach AU
+    n = Notification.objects.get(object_id=str(inc.pk), recipient=my_analyst)
+    assert (n.module, n.severity, n.tlp) == ("cui", Severity.SERIOUS, TLP.GREEN)
+    assert n.thread == f"cui.incident:{inc.pk}"
+    # The status change joins the same thread; after muting the record, nothing more arrives.
+    services.change_status(people["sg_reporter"], inc, Status.CONFIRMED)
+    assert Notification.objects.filter(recipient=my_analyst, thread=n.thread).count() == 2
+    assert inbox.unread_threads(my_analyst) == 1
+    inbox.mute_thread(my_analyst, n.pk)
+    services.change_status(people["sg_reporter"], inc, Status.REPAIR_PLANNED)
+    assert Notification.objects.filter(recipient=my_analyst, thread=n.thread).count() == 2
+    assert Notification.objects.filter(recipient=people["my_focal"], thread=n.thread).count() == 3
+
+
+def test_banner_says_who_was_alerted_through_which_channel(
+    assets: None, people: dict[str, Any], settings: Any
+) -> None:
+    settings.MUFAKAT_SITE_URL = "https://mufakat.example.org"
+    Webhook.objects.create(
+        organisation=Organisation.objects.get(code="MY"),
+        name="MY SOC",
+        url="https://soc.my.invalid/hook",
+        secret="s",
+        run_as=people["my_focal"],
+    )
+    c = client_for(people["sg_reporter"])
+    r = c.post(
+        reverse("cui:incident_new"),
+        {
+            "title": "Fault near Batam",
+            "incident_type": "fault",
+            "occurred_at": "2026-01-02T03:04",
+            "lat": "1.2",
+            "lon": "104.0",
+            "uncertainty_km": "1",
+            "severity": "3",
+            "impact_radius_km": "30",
+            "distribution": "asean",
+            "tlp": "green",
+        },
+        follow=True,
+    )
+    inc = Incident.objects.get(title="Fault near Batam")
+    inbox_users = Notification.objects.filter(object_id=str(inc.pk))
+    emails = Delivery.objects.filter(channel="email", payload__subject__icontains=inc.reference)
+    page = r.content.decode()
+    assert (
+        f"Alerted: {inbox_users.count()} people in their Mufakat inbox, {emails.count()} by "
+        "e-mail, 1 webhook(s)"
+    ) in page
+    states = sorted(
+        set(inbox_users.values_list("recipient__membership__organisation__code", flat=True))
+    )
+    assert len(states) > 1
+    for code in states:
+        assert f"{Organisation.objects.get(code=code).name} ({code})" in page
+    # No longer the count of affected states (42 for one fault in the issue).
+    assert f"{len(inc.affected_states)} state(s) alerted" not in page
+    # E-mail links are absolute.
+    assert (
+        emails.first()
+        .payload["body"]
+        .endswith(  # type: ignore[union-attr]
+            f"https://mufakat.example.org/cui/incidents/{inc.pk}/"
+        )
+    )
+
+
+def test_alerts_are_written_in_each_recipients_language(
+    assets: None, people: dict[str, Any]
+) -> None:
+    from mufakat.core.models import Membership
+
+    Membership.objects.filter(user=people["my_focal"]).update(language="id")
+    inc = report(people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN)
+    mine = Notification.objects.get(object_id=str(inc.pk), recipient=people["my_focal"])
+    theirs = Notification.objects.get(object_id=str(inc.pk), recipient=people["sg_focal"])
+    assert theirs.title.startswith("New undersea incident: ")
+    assert not mine.title.startswith("New undersea incident")
+    assert mine.title.endswith(f"{inc.title} ({inc.reference})")
+    assert "severity" in theirs.body
+    assert "severity" not in mine.body
