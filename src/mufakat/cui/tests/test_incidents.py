@@ -621,13 +621,9 @@ def test_banner_says_who_was_alerted_through_which_channel(
     # No longer the count of affected states (42 for one fault in the issue).
     assert f"{len(inc.affected_states)} state(s) alerted" not in page
     # E-mail links are absolute.
-    assert (
-        emails.first()
-        .payload["body"]
-        .endswith(  # type: ignore[union-attr]
-            f"https://mufakat.example.org/cui/incidents/{inc.pk}/"
-        )
-    )
+    mail = emails.first()
+    assert mail is not None
+    assert mail.payload["body"].endswith(f"https://mufakat.example.org/cui/incidents/{inc.pk}/")
 
 
 def test_alerts_are_written_in_each_recipients_language(
