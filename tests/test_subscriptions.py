@@ -3,6 +3,7 @@ API, the visibility rule, audit, and the migration of cui's old subscriptions.""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,7 +137,7 @@ def test_subscribing_and_unsubscribing_is_audited(users: dict[str, Any]) -> None
 @pytest.mark.django_db(transaction=True)
 def test_cui_subscriptions_are_migrated_to_core() -> None:
     executor = MigrationExecutor(connection)
-    before = [("cui", "0001_initial")]
+    before = [("cui", "0002_asset_private_record")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     user = old.get_model("auth", "User").objects.create(username="old-sub")
@@ -163,3 +164,33 @@ def test_cui_subscriptions_are_migrated_to_core() -> None:
         ("area", "", None, None, 100.0, 2.0),
     }
     assert "cui_subscription" not in connection.introspection.table_names()
+
+
+def test_module_targets_come_from_the_registry(users: dict[str, Any], monkeypatch: Any) -> None:
+    """cui and the test module declare their kinds in their ModuleSpec; core registers them at
+    start-up, and a declaration that is not a SubscriptionTarget stops start-up, named."""
+    from mufakat.core import registry
+    from mufakat.core.sharing import services
+    from mufakat.cui.subscriptions import ASSET_TARGET
+    from tests.sharedapp.models import Dossier
+    from tests.sharedapp.subscriptions import DOSSIER_TARGET
+
+    assert subs.target_for("asset") is ASSET_TARGET
+    assert subs.target_for("dossier") is DOSSIER_TARGET
+    sg_focal = make_user("sg-f", Organisation.objects.get(code="SG"), ["focal_point"])
+    doc = services.guarded_write(sg_focal, Dossier(title="Fault"), "add")
+    subscribe(users["sg"], "dossier", target_id=str(doc.pk))
+    with pytest.raises(ValidationError, match=f"Unknown dossier {doc.pk}"):
+        subscribe(users["my"], "dossier", target_id=str(doc.pk))  # not shared with MY
+    about = AlertSubject(targets={"dossier": frozenset({str(doc.pk)})})
+    assert subscribers(about) == [users["sg"]]
+
+    broken = [
+        dataclasses.replace(m, subscription_targets=("tests.sharedapp.apps:MODULE",))
+        if m.label == "sharedapp"
+        else m
+        for m in registry.modules()
+    ]
+    monkeypatch.setattr(registry, "modules", lambda: tuple(broken))
+    with pytest.raises(ImproperlyConfigured, match="module 'sharedapp': subscription target"):
+        subs.load_module_targets()

@@ -76,6 +76,7 @@ MODULE = ModuleSpec(
         SearchProvider("cui_incidents", _("Undersea incidents"), "mufakat.cui.search:incidents"),
         SearchProvider("cui_assets", _("Cables and pipelines"), "mufakat.cui.search:assets"),
     ),
+    subscription_targets=("mufakat.cui.subscriptions:ASSET_TARGET",),
     cli="mufakat.cui.cli:app",
     api="mufakat.cui.api:router",
     urls="mufakat.cui.urls",
@@ -89,12 +90,9 @@ class CuiConfig(AppConfig):
     module_spec = MODULE
 
     def ready(self) -> None:
-        from mufakat.core.notifications.subscriptions import register_subscription_target
         from mufakat.core.sharing.events import record_shared
         from mufakat.cui.models import Asset, Incident
-        from mufakat.cui.subscriptions import ASSET_TARGET
 
-        register_subscription_target(ASSET_TARGET)
         post_delete.connect(_drop_asset_subscriptions, sender=Asset, dispatch_uid="cui-asset-subs")
         record_shared.connect(_alert_on_share, sender=Incident, dispatch_uid="cui-alert-on-share")
 

@@ -1,5 +1,6 @@
 """Alert subscriptions any module can offer: core knows `state` and `area`, modules register
-their own target kinds (cui: `asset`) with `register_subscription_target`.
+their own target kinds (cui: `asset`) by naming SubscriptionTarget objects in their module spec's
+`subscription_targets` (core.registry), which core registers at start-up.
 
 A module's alert says what it is about (`AlertSubject`: states, a position, target ids by kind);
 `subscribers(subject)` finds the users whose subscriptions cover it and who may still see the
@@ -84,6 +85,22 @@ def register_subscription_target(target: SubscriptionTarget) -> None:
     if known is not None and known != target:
         raise ImproperlyConfigured(f"subscription target kind {target.kind!r} registered twice")
     _TARGETS[target.kind] = target
+
+
+def load_module_targets() -> None:
+    """Register every module's declared `subscription_targets` (core.registry), checking each
+    is a SubscriptionTarget; called once the apps are ready."""
+    from mufakat.core import registry
+
+    for spec in registry.modules():
+        for path in spec.subscription_targets:
+            target = registry.resolve(path)
+            if not isinstance(target, SubscriptionTarget):
+                raise ImproperlyConfigured(
+                    f"module {spec.label!r}: subscription target {path!r} is a "
+                    f"{type(target).__name__}, not a SubscriptionTarget"
+                )
+            register_subscription_target(target)
 
 
 def subscription_targets() -> list[SubscriptionTarget]:

@@ -289,5 +289,3 @@ def record_export(actor: Any, model: type[models.Model], ids: list[Any], fmt: st
         object_repr=f"{len(ids)} record(s) as {fmt}",
         message=",".join(str(i) for i in ids[:200]),
     )
-
-
