@@ -24,7 +24,8 @@ from shapely.ops import nearest_points
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mufakat.settings")
 django.setup()
 
-from mufakat.cui.geo import DATA_DIR, geodesic_km, lines_of  # noqa: E402
+from mufakat.core.geo.geometry import geodesic_km, lines_of  # noqa: E402
+from mufakat.cui.geo import DATA_DIR  # noqa: E402
 from mufakat.cui.impact import AssetInfo, SegmentIndex  # noqa: E402
 
 RADIUS_KM = 50.0

@@ -57,6 +57,11 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Django e-mail backend path; default writes mail to the data folder",
     ),
+    Setting(
+        "MUFAKAT_SITE_URL",
+        "http://localhost:8000",
+        "address users reach the site at (scheme://host[:port]); links in e-mail and webhooks use it",
+    ),
     Setting("MUFAKAT_LOG_LEVEL", "INFO", "root log level"),
     Setting("MUFAKAT_LOG_JSON", "", "1 for one JSON object per log line"),
     Setting(
@@ -154,6 +159,7 @@ class Config:
     session_seconds: int
     max_upload_mb: int
     email_backend: str
+    site_url: str
     log_level: str
     log_json: bool
     llm_base_url: str = ""
@@ -188,6 +194,16 @@ def _csv(name: str) -> list[str]:
     return [p.strip() for p in _env(name).split(",") if p.strip()]
 
 
+def _site_url() -> str:
+    raw = _env("MUFAKAT_SITE_URL").strip().rstrip("/")
+    u = urlsplit(raw)
+    if u.scheme not in {"http", "https"} or not u.hostname or u.path or u.query or u.fragment:
+        raise ImproperlyConfigured(
+            f"MUFAKAT_SITE_URL must be scheme://host[:port] with no path, got {raw!r}"
+        )
+    return raw
+
+
 def load() -> Config:
     """Read and validate the environment; raise ImproperlyConfigured naming the bad key."""
     env = _env("MUFAKAT_ENV")
@@ -218,6 +234,7 @@ def load() -> Config:
         session_seconds=_int("MUFAKAT_SESSION_SECONDS"),
         max_upload_mb=_int("MUFAKAT_MAX_UPLOAD_MB"),
         email_backend=_env("MUFAKAT_EMAIL_BACKEND"),
+        site_url=_site_url(),
         log_level=_env("MUFAKAT_LOG_LEVEL").upper(),
         log_json=_env("MUFAKAT_LOG_JSON") == "1",
         llm_base_url=_llm_base_url(),

@@ -137,6 +137,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 MUFAKAT_MAX_UPLOAD_BYTES = CONFIG.max_upload_mb * 1024 * 1024
 MEDIA_ROOT = CONFIG.data_dir / "media"
+# Absolute links in e-mail and webhook alerts (relative links mean nothing in a mail client).
+MUFAKAT_SITE_URL = CONFIG.site_url
 MEDIA_URL = "/media/"
 
 LANGUAGE_CODE = "en"

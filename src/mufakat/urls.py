@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 
 from mufakat.api import api
 from mufakat.core import registry
+from mufakat.core.notifications.views import set_language
 
 # Input nothing can store is a 400, a locked database a 503 with Retry-After (core.ops.errors).
 handler500 = "mufakat.core.ops.errors.server_error"
@@ -23,7 +24,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="admin_login_redirect",
     ),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, plus remembering the choice as the user's alert language.
+    path("i18n/setlang/", set_language, name="set_language"),
 ]
 
 urlpatterns += [path(f"{s.mount}/", include(s.urls)) for s in registry.modules() if s.urls]

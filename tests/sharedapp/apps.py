@@ -48,6 +48,7 @@ MODULE = ModuleSpec(
         ),
     ),
     search=(SearchProvider("dossiers", "Dossiers", "tests.sharedapp.queries:search_hits"),),
+    subscription_targets=("tests.sharedapp.subscriptions:DOSSIER_TARGET",),
     cli="tests.sharedapp.cli:app",
     api="tests.sharedapp.api:router",
     urls="tests.sharedapp.urls",

@@ -16,12 +16,14 @@ from mufakat.core.choices import Action
 from mufakat.core.filtering import filtered
 from mufakat.core.filtersets import AuditEntryFilterSet, NotificationFilterSet
 from mufakat.core.models import AuditEntry, Notification, Organisation, SharingGroup, user_org
+from mufakat.core.notifications import inbox as box
 from mufakat.core.schemas import (
     AuditEntryOut,
     AuditVerifyOut,
     MeOut,
     NotificationOut,
     OrganisationOut,
+    ReadAllOut,
     ShareIn,
     ShareOut,
     SharingGroupIn,
@@ -107,12 +109,19 @@ def create_sharing_group(request: HttpRequest, payload: SharingGroupIn) -> Statu
 def list_notifications(
     request: HttpRequest, filters: NotificationFilterSet
 ) -> QuerySet[Notification]:
-    return filters.narrow(queries.inbox(request.user))
+    return filters.narrow(box.inbox(request.user))
+
+
+@router.post("/notifications/read-all", response=ReadAllOut)
+@filtered(NotificationFilterSet)
+def read_all_notifications(request: HttpRequest, filters: NotificationFilterSet) -> ReadAllOut:
+    """Mark read every alert in the inbox that the filters select."""
+    return ReadAllOut(marked=box.mark_all_read(request.user, filters.inbox_filter()))
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)
 def read_notification(request: HttpRequest, notification_id: int) -> Notification:
-    n = services.mark_read(request.user, notification_id)
+    n = box.mark_read(request.user, notification_id)
     if n is None:
         raise Http404
     return n

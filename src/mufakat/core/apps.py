@@ -17,6 +17,9 @@ class CoreConfig(AppConfig):
         # Every module's spec is checked before anything serves: a mistake stops start-up with
         # a message that names the module and the field.
         registry.validate()
+        from mufakat.core.notifications.subscriptions import load_module_targets
+
+        load_module_targets()
         from mufakat.core.tenancy.reference import seed_reference_data
 
         post_migrate.connect(

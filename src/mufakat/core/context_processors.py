@@ -11,6 +11,7 @@ from django.urls import reverse
 from mufakat.core import registry
 from mufakat.core.ai.views import may_approve_any
 from mufakat.core.models import user_org
+from mufakat.core.notifications.inbox import unread_threads
 
 
 def module_nav() -> list[dict[str, Any]]:
@@ -45,7 +46,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     unread = 0
     if user.is_authenticated:
-        unread = user.notifications.filter(read_at__isnull=True).count()
+        unread = unread_threads(user)
     return {
         "nav_modules": module_nav(),
         "may_approve_ai": user.is_authenticated and may_approve_any(user),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
@@ -9,10 +11,23 @@ from django.db.models import QuerySet
 from mufakat.core.choices import AuditAction
 from mufakat.core.filtering import ScopedFilterSet, StrictBooleanFilter
 from mufakat.core.models import AuditEntry, Notification
+from mufakat.core.notifications import inbox as box
 
 
 class NotificationFilterSet(ScopedFilterSet):
+    """The inbox filters for the API; their meaning is core.notifications.inbox.filtered's, so
+    the inbox page (which reads InboxFilter) and the API agree."""
+
     unread = StrictBooleanFilter(method="filter_unread", help_text="true: unread alerts only")
+    module = django_filters.CharFilter(
+        method="filter_inbox", max_length=50, help_text="Module label, e.g. cui"
+    )
+    state = django_filters.CharFilter(
+        method="filter_inbox", max_length=2, help_text="ISO alpha-2 of a state concerned"
+    )
+    severity = django_filters.NumberFilter(
+        method="filter_inbox", min_value=1, max_value=5, help_text="Severity 1-5"
+    )
 
     class Meta:
         model = Notification
@@ -23,6 +38,21 @@ class NotificationFilterSet(ScopedFilterSet):
     ) -> QuerySet[Notification]:
         # false means "no filter", as before: read and unread alike.
         return qs.filter(read_at__isnull=True) if value else qs
+
+    def filter_inbox(
+        self, qs: QuerySet[Notification], name: str, value: Any
+    ) -> QuerySet[Notification]:
+        return box.filtered(qs, self.inbox_filter(**{name: value}))
+
+    def inbox_filter(self, **only: Any) -> box.InboxFilter:
+        """These filters as the inbox's own InboxFilter (`only` restricts to given fields)."""
+        d = self.form.cleaned_data if only == {} else only
+        sev = d.get("severity")
+        return box.InboxFilter(
+            module=str(d.get("module") or ""),
+            state=str(d.get("state") or "").upper(),
+            severity=int(sev) if sev is not None else None,
+        )
 
 
 class AuditEntryFilterSet(ScopedFilterSet):

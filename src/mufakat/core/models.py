@@ -17,7 +17,9 @@ from mufakat.core.audit.models import (
 from mufakat.core.jobs.models import Job, JobStatus
 from mufakat.core.notifications.models import (
     Delivery,
+    Mute,
     Notification,
+    Subscription,
     Webhook,
 )
 from mufakat.core.sharing.models import (
@@ -46,6 +48,7 @@ __all__ = [
     "JobStatus",
     "LoginFailure",
     "Membership",
+    "Mute",
     "Notification",
     "ObjectPermission",
     "Organisation",
@@ -54,6 +57,7 @@ __all__ = [
     "Role",
     "SharedRecord",
     "SharingGroup",
+    "Subscription",
     "Webhook",
     "membership_of",
     "role_slugs",

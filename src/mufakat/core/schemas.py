@@ -44,8 +44,17 @@ class NotificationOut(Schema):
     title: str
     body: str
     link: str
+    module: str
+    thread: str
+    severity: int | None
+    tlp: str
+    states: list[str]
     created: datetime
     read_at: datetime | None
+
+
+class ReadAllOut(Schema):
+    marked: int
 
 
 class AuditEntryOut(Schema):

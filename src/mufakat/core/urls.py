@@ -6,6 +6,7 @@ from django.urls import path
 from mufakat.core import views
 from mufakat.core.ai import views as ai_views
 from mufakat.core.jobs import views as job_views
+from mufakat.core.notifications import views as inbox_views
 from mufakat.core.sharing import views as sharing_views
 from mufakat.core.tenancy import views as member_views
 
@@ -21,8 +22,11 @@ urlpatterns = [
     path("accounts/two-factor/", views.twofactor_setup, name="twofactor_setup"),
     path("accounts/tokens/", views.tokens, name="tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
-    path("inbox/", views.inbox, name="inbox"),
-    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/read-all/", inbox_views.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:pk>/read/", inbox_views.inbox_read, name="inbox_read"),
+    path("inbox/<int:pk>/mute/", inbox_views.inbox_mute, name="inbox_mute"),
+    path("inbox/mutes/<int:pk>/delete/", inbox_views.inbox_unmute, name="inbox_unmute"),
     path("sharing-groups/", views.sharing_groups, name="sharing_groups"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/<int:seq>/", views.audit_entry, name="audit_entry"),

@@ -32,6 +32,7 @@ from mufakat.core.models import (
     role_slugs,
     user_org,
 )
+from mufakat.core.notifications.inbox import inbox
 from mufakat.core.sharing import queries, services
 
 PENDING_2FA = "mufakat_pending_2fa_user"
@@ -180,7 +181,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "membership": m,
             "roles": m.roles.all() if m else [],
-            "notifications": queries.inbox(request.user)[:8],
+            "notifications": inbox(request.user)[:8],
             "modules": module_nav(),
             "two_factor": twofactor.has_two_factor(request.user),
         },
@@ -224,25 +225,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
             {"status": "unavailable", "pending_migrations": len(pending)}, status=503
         )
     return JsonResponse({"status": "ready", "database": connection.vendor})
-
-
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    qs = queries.inbox(request.user)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    template = "core/inbox.html#list" if _partial(request) else "core/inbox.html"
-    return render(request, template, {"page": page})
-
-
-@login_required
-@require_POST
-def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
-    n = services.mark_read(request.user, pk)
-    if n is None:
-        raise Http404
-    if n.link and not _partial(request):
-        return redirect(n.link)
-    return render(request, "core/inbox.html#item", {"n": n})
 
 
 @login_required

@@ -13,10 +13,10 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from mufakat.core.filtering import filtered
+from mufakat.core.geo.geometry import check_lat_lon
 from mufakat.core.sharing.queries import sharing_groups_for
 from mufakat.cui import exports, queries, services
 from mufakat.cui.filtersets import AssetFilterSet, IncidentFilterSet
-from mufakat.cui.geo import check_lat_lon
 from mufakat.cui.impact import analyse
 from mufakat.cui.models import Asset, Incident
 from mufakat.cui.schemas import (

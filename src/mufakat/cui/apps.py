@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
 from mufakat.core.registry import Grant, Indicator, ModuleSpec, NavEntry, SearchProvider
@@ -75,6 +76,7 @@ MODULE = ModuleSpec(
         SearchProvider("cui_incidents", _("Undersea incidents"), "mufakat.cui.search:incidents"),
         SearchProvider("cui_assets", _("Cables and pipelines"), "mufakat.cui.search:assets"),
     ),
+    subscription_targets=("mufakat.cui.subscriptions:ASSET_TARGET",),
     cli="mufakat.cui.cli:app",
     api="mufakat.cui.api:router",
     urls="mufakat.cui.urls",
@@ -89,8 +91,9 @@ class CuiConfig(AppConfig):
 
     def ready(self) -> None:
         from mufakat.core.sharing.events import record_shared
-        from mufakat.cui.models import Incident
+        from mufakat.cui.models import Asset, Incident
 
+        post_delete.connect(_drop_asset_subscriptions, sender=Asset, dispatch_uid="cui-asset-subs")
         record_shared.connect(_alert_on_share, sender=Incident, dispatch_uid="cui-alert-on-share")
         # Registers the import job kinds, so job pages and the worker know them.
         import mufakat.cui.jobs  # noqa: F401
@@ -100,3 +103,11 @@ def _alert_on_share(sender: type[Any], instance: Any, **kwargs: Any) -> None:
     from mufakat.cui.services import alert_newly_shared
 
     alert_newly_shared(instance)
+
+
+def _drop_asset_subscriptions(sender: type[Any], instance: Any, **kwargs: Any) -> None:
+    # Core's subscriptions name targets by id, with no foreign key to cascade.
+    from mufakat.core.models import Subscription
+    from mufakat.cui.subscriptions import ASSET
+
+    Subscription.objects.filter(kind=ASSET, target_id=str(instance.pk)).delete()

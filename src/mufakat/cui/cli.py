@@ -87,7 +87,7 @@ def impact(
     _setup()
     from django.core.exceptions import ValidationError
 
-    from mufakat.cui.geo import check_lat_lon
+    from mufakat.core.geo.geometry import check_lat_lon
     from mufakat.cui.impact import analyse
 
     try:

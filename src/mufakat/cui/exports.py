@@ -17,40 +17,14 @@ import stix2
 from django.http import HttpResponse
 
 from mufakat.core.choices import TLP, Distribution
-from mufakat.cui.geo import display_geometry
+from mufakat.core.geo.geometry import display_geometry
+from mufakat.core.sharing.markings import TLP2_MARKINGS, tlp_marking
 from mufakat.cui.models import Asset, AssetKind, Incident, Status
 from mufakat.cui.queries import impact_for
 
-TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
-# The OASIS TLP 2.0 marking definitions (cti-stix-common-objects, tlp-2.0 extension).
-TLP2_MARKINGS: dict[str, tuple[str, str]] = {
-    TLP.CLEAR: ("marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", "clear"),
-    TLP.GREEN: ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", "green"),
-    TLP.AMBER: ("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", "amber"),
-    TLP.AMBER_STRICT: ("marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", "amber+strict"),
-    TLP.RED: ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "red"),
-}
-TLP_BY_MARKING: dict[str, str] = {mid: tlp for tlp, (mid, _v) in TLP2_MARKINGS.items()} | {
-    # TLP 1.0 definitions predefined by STIX 2.1, accepted on import.
-    stix2.TLP_WHITE.id: TLP.CLEAR,
-    stix2.TLP_GREEN.id: TLP.GREEN,
-    stix2.TLP_AMBER.id: TLP.AMBER,
-    stix2.TLP_RED.id: TLP.RED,
-}
 NAMESPACE = uuid.UUID("6b0f4a54-3c1e-5d8e-9a57-6d7566616b61")  # Mufakat CUI, fixed for stable ids
 SEVERITY_COLOURS = {1: "#2563eb", 2: "#ca8a04", 3: "#ea580c", 4: "#b42318"}
 STATUS_DONE = {Status.RESTORED, Status.CLOSED}
-
-
-def tlp_marking(tlp: str) -> stix2.MarkingDefinition:
-    mid, value = TLP2_MARKINGS[tlp]
-    return stix2.MarkingDefinition(
-        id=mid,
-        created="2022-10-01T00:00:00.000Z",
-        name=f"TLP:{value.upper()}",
-        extensions={TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": value}},
-        allow_custom=True,
-    )
 
 
 def _sid(kind: str, key: str) -> str:

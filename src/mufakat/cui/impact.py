@@ -22,8 +22,8 @@ import numpy as np
 import shapely
 from django.db.models import Count, Max
 
+from mufakat.core.geo.geometry import geodesic_km
 from mufakat.core.sharing.querysets import private_visible
-from mufakat.cui.geo import geodesic_km
 from mufakat.cui.models import Asset, AssetKind, Segment
 
 KM_PER_DEG = 111.195  # mean-sphere degree, for the prefilter box only

@@ -25,13 +25,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from mufakat.core.jobs import JobContext
-from mufakat.cui.geo import (
-    DATA_DIR,
+from mufakat.core.geo.geometry import (
     Feature,
     GeoError,
     check_lat_lon,
-    iso2,
     line_length_km,
     lines_of,
     load_json,
@@ -39,6 +36,8 @@ from mufakat.cui.geo import (
     parse_kml,
     segments_of,
 )
+from mufakat.core.jobs import JobContext
+from mufakat.cui.geo import DATA_DIR, iso2
 from mufakat.cui.models import Asset, AssetKind, AssetSource, LandingPoint, Segment
 
 # Routes per transaction: a few tens of ms of writes each on SQLite (benchmarks/import_lock.py), so

@@ -282,48 +282,12 @@ class IncidentAttachment(models.Model):
 
 
 class SubscriptionKind(models.TextChoices):
+    """What the alerts page offers to follow: core's state and area kinds, and cui's asset kind
+    (mufakat.cui.subscriptions). Subscriptions themselves are core's (core.Subscription)."""
+
     ASSET = "asset", _("Asset")
     AREA = "area", _("Area")
     STATE = "state", _("State")
-
-
-class Subscription(models.Model):
-    """A user's standing request for alerts about an asset, an area or a state's infrastructure."""
-
-    audited = True  # who asked to hear about what is itself worth a trail
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cui_subscriptions"
-    )
-    kind = models.CharField(_("kind"), max_length=8, choices=SubscriptionKind.choices)
-    asset = models.ForeignKey(
-        Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
-    )
-    state = models.CharField(_("state (ISO alpha-2)"), max_length=2, blank=True)
-    min_lon = models.FloatField(null=True, blank=True)
-    min_lat = models.FloatField(null=True, blank=True)
-    max_lon = models.FloatField(null=True, blank=True)
-    max_lat = models.FloatField(null=True, blank=True)
-    lat = models.FloatField(null=True, blank=True)
-    lon = models.FloatField(null=True, blank=True)
-    radius_km = models.FloatField(null=True, blank=True)
-    created = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created"]
-        verbose_name = _("alert subscription")
-        verbose_name_plural = _("alert subscriptions")
-
-    def __str__(self) -> str:
-        return f"{self.user_id}: {self.describe()}"
-
-    def describe(self) -> str:
-        if self.kind == SubscriptionKind.ASSET and self.asset is not None:
-            return f"{_('asset')} {self.asset.name}"
-        if self.kind == SubscriptionKind.STATE:
-            return f"{_('state')} {self.state}"
-        if self.radius_km is not None:
-            return f"{_('within')} {self.radius_km:g} km {_('of')} {self.lat:.3f}, {self.lon:.3f}"
-        return f"{_('box')} {self.min_lon}, {self.min_lat} - {self.max_lon}, {self.max_lat}"
 
 
 class RepairShip(ReferenceData):

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import searoute
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from mufakat.core.models import user_org
+from mufakat.core.geo.sealanes import SeaRouteError, sea_route
+from mufakat.core.models import Subscription, user_org
+from mufakat.core.notifications.subscriptions import subscriptions_for
 from mufakat.core.sharing import queries as core_queries
 from mufakat.cui.impact import visible_impact
 from mufakat.cui.models import (
@@ -23,8 +24,6 @@ from mufakat.cui.models import (
     RepairShip,
     Segment,
     Status,
-    Subscription,
-    SubscriptionKind,
 )
 
 BASE_SELECT = ("owner_org", "asset", "sharing_group")
@@ -157,10 +156,9 @@ def redundancy(user: Any, a: Asset) -> dict[str, list[Asset]]:
     return by_state
 
 
-def subscriptions(user: Any) -> QuerySet[Subscription]:
+def subscriptions(user: Any) -> list[Subscription]:
     """The user's own subscriptions; one on an asset they may no longer see is left out."""
-    qs = Subscription.objects.filter(user_id=user.pk or 0).select_related("asset")
-    return qs.exclude(Q(kind=SubscriptionKind.ASSET) & ~Q(asset__in=visible_assets(user)))
+    return subscriptions_for(user)
 
 
 @dataclass
@@ -175,17 +173,17 @@ class Eta:
 def repair_etas(
     inc: Incident, speed_knots: float | None = None, start: datetime | None = None
 ) -> list[Eta]:
-    """Sea-lane distance (searoute's offline network) and time from each ship at its speed."""
+    """Sea-lane distance (core.geo.sealanes, offline) and time from each ship at its speed."""
     out = []
     for ship in RepairShip.objects.all():
         speed = speed_knots or ship.speed_knots
         try:
-            route = searoute.searoute([ship.lon, ship.lat], [inc.lon, inc.lat], units="naut")
-            nm = float(route["properties"]["length"])
-        except Exception as exc:  # searoute fails for points it cannot snap to its network
-            out.append(Eta(ship, None, None, None, str(exc)[:200]))
+            route = sea_route((ship.lat, ship.lon), (inc.lat, inc.lon))
+        except SeaRouteError as exc:
+            out.append(Eta(ship, None, None, None, " ".join(exc.messages)[:200]))
             continue
-        hours = nm / speed if speed > 0 else None
+        nm = route.distance_nm
+        hours = route.hours_at(speed)
         arrival = (start + timedelta(hours=hours)) if start and hours is not None else None
         out.append(Eta(ship, round(nm, 1), round(hours, 1) if hours is not None else None, arrival))
     out.sort(key=lambda e: (e.hours is None, e.hours or 0))

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stix2
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -23,17 +21,19 @@ from django.utils.translation import gettext as _
 
 from mufakat.core.audit import log as audit
 from mufakat.core.choices import TLP, Action, AuditAction, Distribution, RoleSlug
+from mufakat.core.geo.geometry import check_lat_lon
 from mufakat.core.jobs import JobContext
-from mufakat.core.models import Organisation, SharingGroup, user_org
-from mufakat.core.notifications.alerts import notify
+from mufakat.core.models import Organisation, SharingGroup, Subscription, user_org
+from mufakat.core.notifications import subscriptions as core_subscriptions
+from mufakat.core.notifications.alerts import Fanout, fanout
+from mufakat.core.notifications.recipients import recipients_for
+from mufakat.core.notifications.subscriptions import STATE, AlertSubject
 from mufakat.core.ops import safejson
 from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing import queries as core_queries
-from mufakat.core.sharing.querysets import private_q
+from mufakat.core.sharing.markings import tlp_of
 from mufakat.core.sharing.services import ensure_grant, guarded_write
 from mufakat.cui import impact, importers
-from mufakat.cui.exports import TLP_BY_MARKING
-from mufakat.cui.geo import check_lat_lon, geodesic_km
 from mufakat.cui.models import (
     TRANSITIONS,
     Asset,
@@ -44,10 +44,12 @@ from mufakat.cui.models import (
     Segment,
     Severity,
     Status,
-    Subscription,
-    SubscriptionKind,
 )
 from mufakat.cui.queries import visible_assets, visible_segments
+from mufakat.cui.subscriptions import ASSET
+
+# Besides focal points, who in an affected state hears of an incident shared with them.
+ALERTED_ROLES = (RoleSlug.ANALYST.value,)
 
 ATTACHMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".kml", ".geojson", ".json"}
 MAX_RADIUS_KM = 500.0
@@ -192,8 +194,21 @@ def _check_input(
     return position
 
 
+@dataclass
+class Filed:
+    """A filed incident and who its alert reached (for the banner)."""
+
+    incident: Incident
+    alerted: Fanout
+
+
 def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> Incident:
     """File an incident: validate, save under the actor's scope, analyse impact, alert."""
+    return file_incident(actor, data, alert=alert).incident
+
+
+def file_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> Filed:
+    """report_incident(), also saying who was alerted through which channel."""
     lat, lon, asset, segment = _check_input(actor, data)
     occurred_at = check_occurred_at(data.occurred_at) if data.occurred_at else timezone.now()
     incident = Incident(
@@ -230,80 +245,69 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
             author=actor,
             status_to=incident.status,
         )
-        if alert:
-            send_alerts(incident, _("New undersea incident"))
-    return incident
+        alerted = send_alerts(incident, lambda: _("New undersea incident")) if alert else Fanout()
+    return Filed(incident, alerted)
 
 
 def alert_recipients(incident: Incident) -> list[Any]:
-    """Focal points of the owner and affected states, plus matching subscribers."""
-    user_model = get_user_model()
+    """Focal points and analysts of the owner and affected states, plus subscribers to the
+    incident's states, position or assets (an asset subscription only while the subscriber
+    may see the asset). notify() then keeps those the incident is shared with and who have not
+    muted it."""
     codes = {*incident.affected_states, incident.owner_org.code}
-    focal = user_model.objects.filter(
-        is_active=True,
-        membership__organisation__code__in=codes,
-        membership__roles__slug=RoleSlug.FOCAL_POINT,
-    ).distinct()
-    asset_ids = {a["id"] for a in incident.impact.get("assets", [])}
+    asset_ids = {str(a["id"]) for a in incident.impact.get("assets", [])}
     if incident.asset_id:
-        asset_ids.add(incident.asset_id)
-    # An asset subscription counts only while the subscriber may see the asset: public, or an
-    # upload of the subscriber's own organisation.
-    subscriber_sees_asset = private_q(F("user__membership__organisation"), prefix="asset__")
-    subs = Subscription.objects.filter(
-        (Q(kind=SubscriptionKind.ASSET, asset_id__in=asset_ids) & subscriber_sees_asset)
-        | Q(kind=SubscriptionKind.STATE, state__in=codes)
-        | Q(kind=SubscriptionKind.AREA)
-    ).select_related("user")
-    users = list(focal)
-    for s in subs:
-        if s.kind == SubscriptionKind.AREA and not subscription_covers(
-            s, incident.lat, incident.lon
-        ):
-            continue
-        users.append(s.user)
-    return users
+        asset_ids.add(str(incident.asset_id))
+    subject = AlertSubject(
+        states=frozenset(codes),
+        point=(incident.lat, incident.lon),
+        targets={ASSET: frozenset(asset_ids)},
+    )
+    return recipients_for(codes, roles=ALERTED_ROLES, subject=subject)
 
 
-def subscription_covers(s: Subscription, lat: float, lon: float) -> bool:
-    if s.radius_km is not None and s.lat is not None and s.lon is not None:
-        return geodesic_km(s.lat, s.lon, lat, lon) <= s.radius_km
-    if None in (s.min_lon, s.min_lat, s.max_lon, s.max_lat):
-        return False
-    return bool(s.min_lat <= lat <= s.max_lat and s.min_lon <= lon <= s.max_lon)  # type: ignore[operator]
-
-
-def send_alerts(incident: Incident, headline: str, *, once: bool = False) -> int:
+def send_alerts(incident: Incident, headline: Callable[[], str], *, once: bool = False) -> Fanout:
     """notify() releases each alert only to recipients allowed to see the incident; with
-    once=True, only to those not alerted about it before."""
-    states = ", ".join(incident.affected_states) or _("none identified")
-    body = _(
-        "%(type)s, severity %(sev)s, status %(status)s. Assets within %(r)g km: %(n)d. States served: %(states)s."
-    ) % {
-        "type": incident.get_incident_type_display(),
-        "sev": incident.severity,
-        "status": incident.get_status_display(),
-        "r": incident.impact_radius_km,
-        # Public assets only: the same text goes to every recipient, in every state.
-        "n": sum(1 for a in incident.impact.get("assets", []) if a.get("private_to") is None),
-        "states": states,
-    }
-    sent = notify(
+    once=True, only to those not alerted about it before. Title and body are rendered in each
+    recipient's language."""
+
+    def title() -> str:
+        return f"{headline()}: {incident.title} ({incident.reference})"
+
+    def body() -> str:
+        return _(
+            "%(type)s, severity %(sev)s, status %(status)s. Assets within %(r)g km: %(n)d. States served: %(states)s."
+        ) % {
+            "type": incident.get_incident_type_display(),
+            "sev": incident.severity,
+            "status": incident.get_status_display(),
+            "r": incident.impact_radius_km,
+            # Public assets only: the same text goes to every recipient, in every state.
+            "n": sum(1 for a in incident.impact.get("assets", []) if a.get("private_to") is None),
+            "states": ", ".join(incident.affected_states) or _("none identified"),
+        }
+
+    return fanout(
         incident,
         alert_recipients(incident),
-        title=f"{headline}: {incident.title} ({incident.reference})",
+        title=title,
         body=body,
         link=reverse("cui:incident", args=[incident.pk]),
         payload={"reference": incident.reference, "affected_states": incident.affected_states},
         once=once,
+        severity=incident.severity,
+        states=incident.affected_states,
     )
-    return len(sent)
 
 
 def alert_newly_shared(incident: Incident) -> int:
     """After the owner widens an incident's audience, alert the focal points and subscribers
     it now reaches; those alerted before hear nothing twice."""
-    return send_alerts(incident, _("Undersea incident shared with you"), once=True)
+    return len(
+        send_alerts(
+            incident, lambda: _("Undersea incident shared with you"), once=True
+        ).notifications
+    )
 
 
 def change_status(actor: Any, incident: Incident, status: str, note: str = "") -> Incident:
@@ -334,7 +338,7 @@ def change_status(actor: Any, incident: Incident, status: str, note: str = "") -
         IncidentUpdate.objects.create(
             incident=incident, author=actor, status_from=previous, status_to=status, text=note
         )
-        send_alerts(incident, _("Status %s") % incident.get_status_display())
+        send_alerts(incident, lambda: _("Status %s") % incident.get_status_display())
     return incident
 
 
@@ -369,39 +373,22 @@ def subscribe(
     point: tuple[float, float] | None = None,
     radius_km: float | None = None,
 ) -> Subscription:
-    s = Subscription(user=actor, kind=kind)
-    if kind == SubscriptionKind.ASSET:
-        if asset_id is None or not visible_assets(actor).filter(pk=asset_id).exists():
-            raise ValidationError({"asset_id": _("Unknown asset id %s.") % asset_id})
-        s.asset_id = asset_id
-    elif kind == SubscriptionKind.STATE:
-        code = state.strip().upper()
-        if not Organisation.objects.filter(code=code).exists():
-            raise ValidationError({"state": _("Unknown state code %s.") % (state or "-")})
-        s.state = code
-    elif kind == SubscriptionKind.AREA:
-        if point is not None and radius_km is not None:
-            s.lat, s.lon = check_lat_lon(*point)
-            if not 0 < radius_km <= MAX_RADIUS_KM:
-                raise ValidationError({"radius_km": _("Radius must be between 0 and 500 km.")})
-            s.radius_km = radius_km
-        elif bbox is not None:
-            min_lon, min_lat, max_lon, max_lat = bbox
-            check_lat_lon(min_lat, min_lon)
-            check_lat_lon(max_lat, max_lon)
-            if min_lat >= max_lat or min_lon >= max_lon:
-                raise ValidationError({"bbox": _("The box must have min < max on both axes.")})
-            s.min_lon, s.min_lat, s.max_lon, s.max_lat = bbox
-        else:
-            raise ValidationError({"kind": _("An area needs a box or a point and radius.")})
-    else:
-        raise ValidationError({"kind": _("Unknown subscription kind.")})
-    s.save()
-    return s
+    """Follow an asset (cui's kind), a state or an area (core's kinds)."""
+    target = str(
+        asset_id if kind == ASSET and asset_id is not None else state if kind == STATE else ""
+    )
+    return core_subscriptions.subscribe(
+        actor,
+        kind,
+        target_id=target,
+        bbox=bbox,
+        point=point if radius_km is not None else None,
+        radius_km=radius_km,
+    )
 
 
 def unsubscribe(actor: Any, pk: int) -> None:
-    Subscription.objects.filter(user=actor, pk=pk).delete()
+    core_subscriptions.unsubscribe(actor, pk)
 
 
 def _route_fingerprints(org: Organisation) -> dict[str, Any]:
@@ -494,10 +481,7 @@ def _stix_incident(inc: Any, loc: Any) -> IncidentInput:
             _("Incident %s has no location with latitude/longitude (located-at relationship).")
             % inc["id"]
         )
-    tlp = next(
-        (TLP_BY_MARKING[m] for m in inc.get("object_marking_refs", []) if m in TLP_BY_MARKING),
-        TLP.AMBER,
-    )
+    tlp = tlp_of(inc.get("object_marking_refs", []), TLP.AMBER)
     itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
     severity = inc.get("x_mufakat_severity", Severity.MODERATE)
     occurred = inc.get("x_mufakat_occurred_at")

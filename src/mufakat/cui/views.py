@@ -22,6 +22,7 @@ from django.views.decorators.http import conditional_page, require_POST
 
 from mufakat.core import jobs
 from mufakat.core.choices import Action
+from mufakat.core.models import Organisation, Subscription
 from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing.queries import can
 from mufakat.cui import exports, queries, services
@@ -42,8 +43,8 @@ from mufakat.cui.models import (
     IncidentAttachment,
     LandingPoint,
     Status,
-    Subscription,
 )
+from mufakat.cui.subscriptions import ASSET
 
 CABLE_ATTRIBUTION = ATTRIBUTION[AssetSource.TELEGEOGRAPHY]
 PIPELINE_ATTRIBUTION = ATTRIBUTION[AssetSource.GEM]
@@ -177,6 +178,23 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, ctx)
 
 
+def alerted_banner(filed: services.Filed) -> str:
+    """Exactly who the alert reached: people per channel and the states they are in."""
+    a = filed.alerted
+    ref = filed.incident.reference
+    if not a.notifications and not a.webhooks:
+        return _("Incident %(ref)s filed; nobody was alerted.") % {"ref": ref}
+    names = dict(Organisation.objects.filter(code__in=a.states).values_list("code", "name"))
+    counts = a.counts()
+    return _(
+        "Incident %(ref)s filed. Alerted: %(inbox)d people in their Mufakat inbox, %(email)d by e-mail, %(webhook)d webhook(s); in %(states)s."
+    ) % {
+        "ref": ref,
+        **counts,
+        "states": ", ".join(f"{names.get(c, c)} ({c})" for c in a.states) or "-",
+    }
+
+
 @login_required
 def incident_new(request: HttpRequest) -> HttpResponse:
     if not can_report(request.user):
@@ -185,16 +203,12 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            inc = services.report_incident(request.user, form.to_input())
+            filed = services.file_incident(request.user, form.to_input())
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("Incident %(ref)s filed; %(n)d state(s) alerted where sharing allows.")
-                % {"ref": inc.reference, "n": len(inc.affected_states)},
-            )
-            return redirect("cui:incident", pk=inc.pk)
+            messages.success(request, alerted_banner(filed))
+            return redirect("cui:incident", pk=filed.incident.pk)
     return render(
         request, "cui/incident_form.html", {"form": form}, status=422 if form.errors else 200
     )
@@ -372,7 +386,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "redundancy": sorted(queries.redundancy(request.user, a).items()),
             "map_json": json.dumps({"assets": [exports.asset_feature(a)]}),
             "subscribed": Subscription.objects.filter(
-                asset=a, user_id=request.user.pk or 0
+                kind=ASSET, target_id=str(a.pk), user_id=request.user.pk or 0
             ).exists(),
         },
     )

@@ -17,10 +17,17 @@ from mufakat.core.models import (
     PrivateRecord,
     SharedRecord,
     SharingGroup,
+    Subscription,
     Webhook,
 )
 
-CORE_AUDITED: tuple[type[models.Model], ...] = (Membership, ObjectPermission, SharingGroup, Webhook)
+CORE_AUDITED: tuple[type[models.Model], ...] = (
+    Membership,
+    ObjectPermission,
+    SharingGroup,
+    Subscription,
+    Webhook,
+)
 _BEFORE = "_mufakat_before"
 
 

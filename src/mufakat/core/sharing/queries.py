@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.http import Http404
 
-from mufakat.core.models import Notification, Organisation, SharedRecord, SharingGroup, user_org
+from mufakat.core.models import Organisation, SharedRecord, SharingGroup, user_org
 
 M = TypeVar("M", bound=models.Model)
 
@@ -34,14 +34,6 @@ def sharing_groups_for(user: Any) -> models.QuerySet[SharingGroup]:
     if org is None:
         return SharingGroup.objects.none()
     return SharingGroup.objects.filter(models.Q(members=org) | models.Q(owner_org=org)).distinct()
-
-
-def inbox(user: Any) -> models.QuerySet[Notification]:
-    return (
-        Notification.objects.filter(recipient=user)
-        if user.is_authenticated
-        else Notification.objects.none()
-    )
 
 
 def organisations() -> models.QuerySet[Organisation]:

@@ -16,14 +16,12 @@ from mufakat.core.audit import log as audit
 from mufakat.core.choices import DISTRIBUTION_ORDER, Action, AuditAction, Distribution, RoleSlug
 from mufakat.core.models import (
     AIProvenance,
-    Notification,
     Organisation,
     SharedRecord,
     SharingGroup,
     user_org,
 )
 from mufakat.core.sharing import events
-from mufakat.core.sharing.queries import inbox
 from mufakat.core.sharing.querysets import has_grant
 
 R = TypeVar("R", bound=SharedRecord)
@@ -296,12 +294,3 @@ def record_export(actor: Any, model: type[models.Model], ids: list[Any], fmt: st
         object_repr=f"{len(ids)} record(s) as {fmt}",
         message=",".join(str(i) for i in ids[:200]),
     )
-
-
-def mark_read(actor: Any, notification_id: int) -> Notification | None:
-    """Mark one of the actor's own notifications read; None when it is not in their inbox."""
-    n = inbox(actor).filter(pk=notification_id).first()
-    if n is not None and n.read_at is None:
-        n.read_at = timezone.now()
-        n.save(update_fields=["read_at"])
-    return n

@@ -100,6 +100,8 @@ class Membership(models.Model):
     totp_confirmed = models.BooleanField(_("two-factor active"), default=False)
     totp_last_step = models.BigIntegerField(_("last TOTP step used"), default=0)
     email_alerts = models.BooleanField(_("e-mail alerts"), default=True)
+    # Alerts are written in this language; set when the user picks one in the shell.
+    language = models.CharField(_("alert language"), max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("membership")

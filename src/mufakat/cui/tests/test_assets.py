@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from typer.testing import CliRunner
 
+from mufakat.core.geo.geometry import geodesic_km
 from mufakat.cui import importers
-from mufakat.cui.geo import geodesic_km, parse_kml
 from mufakat.cui.impact import AssetInfo, SegmentIndex, analyse, load_index, visible_impact
 from mufakat.cui.models import Asset, AssetKind, LandingPoint, Segment
 
@@ -221,16 +221,6 @@ def test_kml_upload_and_reupload(db: Any) -> None:
     assert a.owner_org == sg
 
 
-def test_kml_refuses_entities_and_bad_xml() -> None:
-    bomb = b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "aaaa">]><kml>&a;</kml>'
-    with pytest.raises(ValidationError, match="refused"):
-        parse_kml(bomb)
-    with pytest.raises(ValidationError, match="not well-formed"):
-        parse_kml(b"<kml><Placemark>")
-    with pytest.raises(ValidationError, match="no Placemark"):
-        parse_kml(b'<kml xmlns="http://www.opengis.net/kml/2.2"></kml>')
-
-
 @pytest.mark.skipif(
     not (SHARED / "submarine-cables" / "cables.json").is_file(),
     reason="../shared/data (full TeleGeography set) is not present in this checkout",
@@ -288,7 +278,7 @@ def test_incident_layer_is_not_compressed(people: dict[str, Any]) -> None:
 def test_display_geometry_stays_within_tolerance_of_every_route(assets: None) -> None:
     from shapely.geometry import shape
 
-    from mufakat.cui.geo import DISPLAY_TOLERANCE_DEG, display_geometry
+    from mufakat.core.geo.geometry import DISPLAY_TOLERANCE_DEG, display_geometry
 
     before = after = 0
     for a in Asset.objects.all():

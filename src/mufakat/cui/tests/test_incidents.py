@@ -14,11 +14,19 @@ from django.test import Client
 from django.urls import reverse
 
 from mufakat.core.choices import TLP, Distribution, RoleSlug
-from mufakat.core.models import AuditEntry, Delivery, Notification, Organisation, Webhook
+from mufakat.core.models import (
+    AuditEntry,
+    Delivery,
+    Notification,
+    Organisation,
+    Subscription,
+    Webhook,
+)
+from mufakat.core.sharing.markings import TLP2_MARKINGS
 from mufakat.core.sharing.services import create_sharing_group, set_sharing
 from mufakat.core.tenancy.demo import ensure_user
-from mufakat.cui import exports, queries, services
-from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status, Subscription
+from mufakat.cui import queries, services
+from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +118,9 @@ def test_widening_alerts_the_states_it_now_reaches_once(
     for code in ("LA", "TL", "KH", "VN"):
         focal_point(code)
     inc = report(people["sg_reporter"], distribution=Distribution.ORGANISATION, tlp=TLP.AMBER)
-    assert _alerted(inc) == ["t-sg-fp"]  # MY and ID are served, but outside the audience
+    # MY and ID are served, but outside the audience. Analysts of the states concerned are
+    # alerted by default, like focal points (issue 10): here the SG reporter, an analyst.
+    assert _alerted(inc) == ["t-sg-fp", "t-sg-rep"]
     hook = Webhook.objects.create(
         organisation=Organisation.objects.get(code="MY"),
         name="MY SOC",
@@ -124,16 +134,20 @@ def test_widening_alerts_the_states_it_now_reaches_once(
     set_sharing(
         people["sg_focal"], inc, distribution=Distribution.GROUP, tlp=TLP.AMBER, sharing_group=group
     )
-    assert _alerted(inc) == ["t-my-fp", "t-sg-fp"]
+    assert _alerted(inc) == ["t-my-fp", "t-sg-fp", "t-sg-rep"]
     new = Notification.objects.get(object_id=str(inc.pk), recipient=people["my_focal"])
     assert "shared with you" in new.title
     assert Delivery.objects.filter(channel="webhook", target=str(hook.pk)).count() == 1
 
     set_sharing(people["sg_focal"], inc, distribution=Distribution.ASEAN, tlp=TLP.GREEN)
-    # Every served state's focal point now, each once; unserved states' focal points never.
+    # Every served state's focal points and analysts the incident now reaches (ASEAN: not the
+    # AU analyst), each once; unserved states' never.
     focal = {
         u.username: u.membership.organisation.code
-        for u in get_user_model().objects.filter(username__endswith="-fp")
+        for u in get_user_model()
+        .objects.filter(membership__roles__slug__in=[RoleSlug.FOCAL_POINT, RoleSlug.ANALYST])
+        .distinct()
+        if Incident.objects.restrict(u, "view").filter(pk=inc.pk).exists()
     }
     served = sorted(u for u, code in focal.items() if code in inc.affected_states)
     assert {"t-id-fp", "t-my-fp", "t-sg-fp"} <= set(served) != set(focal)
@@ -308,7 +322,7 @@ def test_stix_roundtrip_and_import(group_only: Incident, people: dict[str, Any])
     types = {o.type for o in bundle.objects}
     assert {"incident", "location", "infrastructure", "marking-definition", "relationship"} <= types
     inc = next(o for o in bundle.objects if o.type == "incident")
-    assert inc.object_marking_refs == [exports.TLP2_MARKINGS[TLP.AMBER][0]]
+    assert inc.object_marking_refs == [TLP2_MARKINGS[TLP.AMBER][0]]
     assert AuditEntry.objects.filter(action="export", object_type="cui.incident").exists()
     # A member of the group imports it: a new record owned by MY, shared with nobody else.
     created = services.import_stix(people["my_focal"], resp.content)
@@ -534,3 +548,95 @@ def test_map_layer_names_follow_the_language(people: dict[str, Any]) -> None:
     # The layer control's names come from the page (cui-map.js has no strings of its own).
     for name in ("สายเคเบิล", "ท่อส่ง", "จุดขึ้นฝั่ง", "เหตุการณ์"):
         assert f'-label="{name}"' in body
+
+
+def test_analyst_of_an_affected_state_is_alerted_unless_muted(
+    assets: None, people: dict[str, Any]
+) -> None:
+    """Issue 10: an analyst of an affected state with the incident shared to them got nothing."""
+    from mufakat.core.notifications import inbox
+
+    my_analyst = ensure_user(Organisation.objects.get(code="MY"), "t-my-an", [RoleSlug.ANALYST])
+    inc = report(people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN)
+    assert "MY" in inc.affected_states
+    alerted = _alerted(inc)
+    assert {"t-my-an", "t-my-fp"} <= set(alerted)
+    assert "t-vn-view" not in alerted  # viewers only through a subscription
+    assert "t-au-an" not in alerted  # a partner: ASEAN distribution does not reach AU
+    n = Notification.objects.get(object_id=str(inc.pk), recipient=my_analyst)
+    assert (n.module, n.severity, n.tlp) == ("cui", Severity.SERIOUS, TLP.GREEN)
+    assert n.thread == f"cui.incident:{inc.pk}"
+    # The status change joins the same thread; after muting the record, nothing more arrives.
+    services.change_status(people["sg_reporter"], inc, Status.CONFIRMED)
+    assert Notification.objects.filter(recipient=my_analyst, thread=n.thread).count() == 2
+    assert inbox.unread_threads(my_analyst) == 1
+    inbox.mute_thread(my_analyst, n.pk)
+    services.change_status(people["sg_reporter"], inc, Status.REPAIR_PLANNED)
+    assert Notification.objects.filter(recipient=my_analyst, thread=n.thread).count() == 2
+    assert Notification.objects.filter(recipient=people["my_focal"], thread=n.thread).count() == 3
+
+
+def test_banner_says_who_was_alerted_through_which_channel(
+    assets: None, people: dict[str, Any], settings: Any
+) -> None:
+    settings.MUFAKAT_SITE_URL = "https://mufakat.example.org"
+    Webhook.objects.create(
+        organisation=Organisation.objects.get(code="MY"),
+        name="MY SOC",
+        url="https://soc.my.invalid/hook",
+        secret="s",
+        run_as=people["my_focal"],
+    )
+    c = client_for(people["sg_reporter"])
+    r = c.post(
+        reverse("cui:incident_new"),
+        {
+            "title": "Fault near Batam",
+            "incident_type": "fault",
+            "occurred_at": "2026-01-02T03:04",
+            "lat": "1.2",
+            "lon": "104.0",
+            "uncertainty_km": "1",
+            "severity": "3",
+            "impact_radius_km": "30",
+            "distribution": "asean",
+            "tlp": "green",
+        },
+        follow=True,
+    )
+    inc = Incident.objects.get(title="Fault near Batam")
+    inbox_users = Notification.objects.filter(object_id=str(inc.pk))
+    emails = Delivery.objects.filter(channel="email", payload__subject__icontains=inc.reference)
+    page = r.content.decode()
+    assert (
+        f"Alerted: {inbox_users.count()} people in their Mufakat inbox, {emails.count()} by "
+        "e-mail, 1 webhook(s)"
+    ) in page
+    states = sorted(
+        set(inbox_users.values_list("recipient__membership__organisation__code", flat=True))
+    )
+    assert len(states) > 1
+    for code in states:
+        assert f"{Organisation.objects.get(code=code).name} ({code})" in page
+    # No longer the count of affected states (42 for one fault in the issue).
+    assert f"{len(inc.affected_states)} state(s) alerted" not in page
+    # E-mail links are absolute.
+    mail = emails.first()
+    assert mail is not None
+    assert mail.payload["body"].endswith(f"https://mufakat.example.org/cui/incidents/{inc.pk}/")
+
+
+def test_alerts_are_written_in_each_recipients_language(
+    assets: None, people: dict[str, Any]
+) -> None:
+    from mufakat.core.models import Membership
+
+    Membership.objects.filter(user=people["my_focal"]).update(language="id")
+    inc = report(people["sg_reporter"], distribution=Distribution.ASEAN, tlp=TLP.GREEN)
+    mine = Notification.objects.get(object_id=str(inc.pk), recipient=people["my_focal"])
+    theirs = Notification.objects.get(object_id=str(inc.pk), recipient=people["sg_focal"])
+    assert theirs.title.startswith("New undersea incident: ")
+    assert not mine.title.startswith("New undersea incident")
+    assert mine.title.endswith(f"{inc.title} ({inc.reference})")
+    assert "severity" in theirs.body
+    assert "severity" not in mine.body

@@ -19,9 +19,9 @@ from django.test import Client
 from django.urls import reverse
 
 from mufakat.core.choices import TLP, Distribution
-from mufakat.core.models import Notification
+from mufakat.core.models import Notification, Subscription
 from mufakat.cui import services
-from mufakat.cui.models import Asset, AssetSource, Incident, IncidentType, Severity, Subscription
+from mufakat.cui.models import Asset, AssetSource, Incident, IncidentType, Severity
 
 pytestmark = pytest.mark.django_db
 
@@ -355,7 +355,7 @@ def test_subscription_alerts_only_while_the_asset_is_visible(
 ) -> None:
     """A subscription to another state's route (left from before uploads were private) is
     neither listed nor alerted; the owner state's subscriber is alerted."""
-    Subscription.objects.create(user=people["vn_analyst"], kind="asset", asset=route)
+    Subscription.objects.create(user=people["vn_analyst"], kind="asset", target_id=str(route.pk))
     services.subscribe(people["sg_reporter"], kind="asset", asset_id=route.pk)
     inc = report(people["sg_reporter"], impact_radius_km=5, **REMOTE)
     alerted = set(
