@@ -31,12 +31,13 @@ from mufakat.core.models import (
     Notification,
     Organisation,
     Role,
+    Subscription,
 )
 from mufakat.core.sharing import services as core_services
 from mufakat.core.sharing.testing import make_user
 from mufakat.core.tenancy.demo import ensure_user
 from mufakat.cui import services as cui_services
-from mufakat.cui.models import Incident, Subscription
+from mufakat.cui.models import Incident
 from tests.sharedapp.models import Dossier
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +137,7 @@ def _enrol(w: World, h: dict[str, str]) -> Any:
 
 
 def _subscribe_and_delete(w: World, h: dict[str, str]) -> Any:
-    s = Subscription.objects.create(user=w.admin, kind="state", state="MY")
+    s = Subscription.objects.create(user=w.admin, kind="state", target_id="MY")
     return w.client.post(reverse("cui:subscriptions"), {"delete": str(s.pk)}, headers=h)
 
 
@@ -275,7 +276,7 @@ AUDITED: dict[str, tuple[Call, set[str], str]] = {
         {"import"},
         "cui.asset",
     ),
-    "url cui:subscriptions": (_subscribe_and_delete, {"delete"}, "cui.subscription"),
+    "url cui:subscriptions": (_subscribe_and_delete, {"delete"}, "core.subscription"),
     "url cui:incident_export": (
         lambda w, h: w.client.get(
             reverse("cui:incident_export", args=[w.incident.pk, "stix"]), headers=h
@@ -387,6 +388,10 @@ UNAUDITED = {
     # the queue's own fields, so it is listed, not called, here.
     "url core:ai_decide": "the approval queue's form; same services as the API approve/reject",
     "url core:inbox_read": "marks the reader's own notification read",
+    "url core:inbox_read_all": "marks the reader's own notifications read",
+    "api POST /api/core/notifications/read-all": "the same, through the API",
+    "url core:inbox_mute": "the reader's own alert preference",
+    "url core:inbox_unmute": "the reader's own alert preference",
     "api POST /api/core/notifications/{notification_id}/read": "the same, through the API",
     "url set_language": "the reader's language preference (a cookie)",
     # A job's own row is bookkeeping; what the job changes is audited where it is written.

@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from mufakat.api import api
 from mufakat.core.accounts.auth import issue_token
-from mufakat.core.models import Organisation, SharingGroup
+from mufakat.core.models import Organisation, SharingGroup, Subscription
 from mufakat.core.sharing.testing import make_user
 from mufakat.cui import services as cui_services
-from mufakat.cui.models import Asset, Incident, IncidentAttachment, IncidentUpdate, Subscription
+from mufakat.cui.models import Asset, Incident, IncidentAttachment, IncidentUpdate
 from tests.hostile import DEEP_KML, JSON_CASES, KML_CASES, STIX_CASES, Case
 from tests.sharedapp.models import Dossier
 
