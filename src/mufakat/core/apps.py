@@ -13,11 +13,12 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from mufakat.core import registry
         from mufakat.core.audit import signals  # noqa: F401  (connects the audit receivers)
+        from mufakat.core.map import checks  # noqa: F401  (registers the map layer check)
+        from mufakat.core.tenancy.reference import seed_reference_data
 
         # Every module's spec is checked before anything serves: a mistake stops start-up with
         # a message that names the module and the field.
         registry.validate()
-        from mufakat.core.tenancy.reference import seed_reference_data
 
         post_migrate.connect(
             seed_reference_data, sender=self, dispatch_uid="mufakat-seed-reference"
