@@ -110,6 +110,7 @@ def layer(**kw: Any) -> LayerSpec:
             "a minimum option must be a (number, label) pair",
         ),
         ({"min_zoom": 25}, "min_zoom must be a number from 0 to 20, not 25"),
+        ({"time_property": "occurred_at"}, "time_label must be a non-empty string"),
     ],
 )
 def test_a_bad_spec_fails_with_a_precise_message(kw: dict[str, Any], message: str) -> None:
@@ -156,6 +157,7 @@ def test_serialisation_in_the_active_language() -> None:
         ),
         colour_property="colour",
         time_property="occurred_at",
+        time_label="Up to",
         cluster=Cluster(radius_px=40, disable_at_zoom=None),
         popup=(
             PopupField(property="url", kind=FieldKind.LINK, text_property="reference"),

@@ -332,7 +332,7 @@ class LayerSpec:
     radius_km_property: str | None = None  # AREA layers: the circle's radius
     legend: Sequence[LegendEntry] = ()
     time_property: str | None = None  # ISO 8601 date-time; the panel gets a time slider
-    time_label: Label = ""
+    time_label: Label = ""  # the slider's label ("Show incidents up to"); required with it
     cluster: Cluster | None = None
     popup: Sequence[PopupField] = ()
     tooltip: Sequence[str] = ()  # properties joined with ' · ' on hover
@@ -367,7 +367,7 @@ class LayerSpec:
                 _check_property(where, name, value)
         if (self.geometry == Geometry.AREA) != (self.radius_km_property is not None):
             raise _fail(where, "radius_km_property is required for, and only for, area layers")
-        _check_label(where, "time_label", self.time_label, blank=True)
+        _check_label(where, "time_label", self.time_label, blank=self.time_property is None)
         if self.cluster is not None:
             if self.geometry != Geometry.POINT:
                 raise _fail(where, "clustering is only for point layers")

@@ -101,7 +101,8 @@
 
   function leafletStyle(s, point, ownClick) {
     return {
-      // A feature with a popup keeps its click: the map's own click action must not replace it.
+      // A feature with a popup keeps its click (the canvas renderer does so anyway; SVG would
+      // pass it on to the map's click action, which would replace the popup).
       bubblingMouseEvents: !ownClick,
       color: point ? s.outline || s.colour : s.colour,
       fillColor: s.colour,
