@@ -82,6 +82,17 @@ def open_popup_at(page: Page, map_id: str, lat: float, lon: float) -> Any:
     return popup
 
 
+def drawn(page: Page, map_id: str) -> list[dict[str, Any]]:
+    """The options Leaflet draws each feature with (after L.geoJSON's own restyling)."""
+    return page.evaluate(
+        "(id) => { const out = []; document.getElementById(id).mufakatMap.eachLayer((l) => {"
+        " if (l.feature && l.feature.geometry.type === 'Point') out.push({ref: l.feature.properties"
+        ".reference, circle: l instanceof L.Circle, radius: l.getRadius(), fill: l.options.fillColor,"
+        " fillOpacity: l.options.fillOpacity, stroke: l.options.color}); }); return out; }",
+        map_id,
+    )
+
+
 def assert_popup_is_text(page: Page, popup: Any, incident: Incident) -> None:
     expect(popup).to_contain_text(HOSTILE)  # the markup, shown literally
     assert popup.locator("img").count() == 0
@@ -113,12 +124,22 @@ def test_hostile_title_is_text_on_the_common_and_module_maps(
     popup = open_popup_at(page, "cui-map", LAT, LON)
     assert_popup_is_text(page, popup, hostile)
     shot(page, "cui-map-popup")
+    # Severity 4: the declared colour, outline and ramp radius (8 px at 1 to 14 px at 4).
+    marker = {"ref": hostile.reference, "circle": False, "radius": 14, "fill": "#b42318"}
+    marker |= {"fillOpacity": 0.9, "stroke": "#111111"}
+    assert [m for m in drawn(page, "cui-map") if m["ref"] == hostile.reference] == [marker]
 
     # Opening the incident page draws its mini map from the same component.
     popup.get_by_role("link", name=hostile.reference).click()
     expect(page.locator("#cui-mini")).to_have_attribute("data-ready", "1", timeout=30000)
     expect(page.locator("#cui-mini")).to_have_attribute("data-shown-incident", "1")
     expect(page.locator("#cui-mini")).to_have_attribute("data-shown-impact", "1")
+    # The impact circle is geographic (20 km), faint; the marker keeps its fixed 8 px.
+    mini = sorted(drawn(page, "cui-mini"), key=lambda m: m["radius"])
+    assert [(m["circle"], m["radius"], m["fillOpacity"]) for m in mini] == [
+        (False, 8, 0.9),
+        (True, 20000, 0.08),
+    ]
     assert page.locator("img[src='x']").count() == 0
     shot(page, "cui-incident-mini-map")
     assert dialogs == []

@@ -99,18 +99,31 @@
     return s;
   }
 
-  function leafletStyle(s, point, ownClick) {
-    return {
+  // Leaflet options for one feature. L.geoJSON applies `style` to every layer it makes, point
+  // markers and circles included (resetStyle), so this one function must be right for each kind.
+  function featureStyle(spec, f) {
+    const props = f.properties || {};
+    const s = styleOf(spec, props);
+    const type = f.geometry && f.geometry.type;
+    const point = type === "Point" || type === "MultiPoint";
+    const options = {
       // A feature with a popup keeps its click (the canvas renderer does so anyway; SVG would
       // pass it on to the map's click action, which would replace the popup).
-      bubblingMouseEvents: !ownClick,
+      bubblingMouseEvents: spec.popup.length === 0,
       color: point ? s.outline || s.colour : s.colour,
       fillColor: s.colour,
       weight: s.weight,
       opacity: s.opacity,
       fillOpacity: point ? s.fill_opacity : Math.min(s.fill_opacity, 0.2),
-      radius: s.radius,
     };
+    if (point && spec.geometry === "area") {
+      const km = Number(props[spec.radius_km_property]);
+      options.radius = Number.isFinite(km) && km > 0 ? km * 1000 : 1;  // metres, for L.circle
+      options.fillOpacity = Math.min(s.fill_opacity, 0.08);
+    } else if (point) {
+      options.radius = s.radius;  // pixels, for L.circleMarker
+    }
+    return options;
   }
 
   // The features a layer shows now: its filters and time slider applied.
@@ -130,15 +143,8 @@
     const geo = L.geoJSON(null, {
       attribution: spec.attribution ? escapeText(spec.attribution) : undefined,
       filter: (f) => visibleFeature(state, f),
-      style: (f) => leafletStyle(styleOf(spec, f.properties || {}), false, spec.popup.length > 0),
-      pointToLayer: (f, ll) => {
-        const s = leafletStyle(styleOf(spec, f.properties || {}), true, spec.popup.length > 0);
-        if (spec.geometry === "area") {
-          const km = Number((f.properties || {})[spec.radius_km_property]);
-          return L.circle(ll, Object.assign({}, s, { radius: Number.isFinite(km) && km > 0 ? km * 1000 : 1, fillOpacity: 0.08 }));
-        }
-        return L.circleMarker(ll, s);
-      },
+      style: (f) => featureStyle(spec, f),
+      pointToLayer: (f, ll) => (spec.geometry === "area" ? L.circle(ll, featureStyle(spec, f)) : L.circleMarker(ll, featureStyle(spec, f))),
       onEachFeature: (f, l) => {
         const props = f.properties || {};
         if (spec.popup.length) l.bindPopup(() => popupNode(spec, props));
