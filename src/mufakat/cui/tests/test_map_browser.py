@@ -176,6 +176,18 @@ def test_module_map_filters_and_language(
     expect(panel.get_by_label("Incidents", exact=True)).to_be_hidden()
     shot(page, "cui-map-panel-folded")
 
+    # Landing points are many: clustered (Leaflet.markercluster) until zoomed in.
+    page.goto(f"{live_server.url}/map/")
+    expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=30000)
+    expect(page.locator("#map .marker-cluster")).to_have_count(0)
+    page.locator("#map-panel").get_by_label("Landing points", exact=True).check()
+    clusters = page.locator("#map .marker-cluster")
+    expect(clusters.first).to_be_visible()
+    counts = [int(t) for t in clusters.all_inner_texts()]
+    shown = page.locator("#map").get_attribute("data-shown-cui-landing-points")
+    assert len(counts) < sum(counts) <= int(shown or 0)
+    shot(page, "common-map-clusters")
+
     page.locator("#lang-select").select_option("vi")
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     page.goto(f"{live_server.url}/map/")

@@ -262,7 +262,8 @@
     el.dataset.mufakatMapStarted = "1";
     const specs = JSON.parse(el.dataset.layers || "[]");
     const [lat, lon, zoom] = (el.dataset.view || "8,112,4.5").split(",").map(Number);
-    const map = L.map(el, { preferCanvas: true, worldCopyJump: true, zoomSnap: 0.5 }).setView([lat, lon], zoom);
+    // No tile layer sets a zoom range, and markercluster needs a finite maxZoom.
+    const map = L.map(el, { preferCanvas: true, worldCopyJump: true, zoomSnap: 0.5, minZoom: 2, maxZoom: 14 }).setView([lat, lon], zoom);
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Made with Natural Earth");
     const base = await window.Mufakat.basemap(map, el);
