@@ -43,7 +43,6 @@ from mufakat.cui.models import (
 )
 
 CABLE_ATTRIBUTION = ATTRIBUTION[AssetSource.TELEGEOGRAPHY]
-PIPELINE_ATTRIBUTION = ATTRIBUTION[AssetSource.GEM]
 
 
 def _partial(request: HttpRequest) -> bool:

@@ -183,8 +183,11 @@
   }
 
   function wireControls(map, el, states, base) {
-    const form = el.dataset.panel && document.querySelector(`#${el.dataset.panel} form.map-controls`);
+    const panel = el.dataset.panel && document.getElementById(el.dataset.panel);
+    const form = panel && panel.querySelector("form.map-controls");
     if (!form) return;
+    // On a phone the open panel would cover the map: start folded.
+    if (window.matchMedia("(max-width: 720px)").matches) panel.querySelector("details").open = false;
     const members = form.querySelector("[data-base-toggle=members]");
     if (members) members.addEventListener("change", () => (members.checked ? base.members.addTo(map) : map.removeLayer(base.members)));
     for (const state of states) {
