@@ -84,13 +84,14 @@ def open_popup_at(page: Page, map_id: str, lat: float, lon: float) -> Any:
 
 def drawn(page: Page, map_id: str) -> list[dict[str, Any]]:
     """The options Leaflet draws each feature with (after L.geoJSON's own restyling)."""
-    return page.evaluate(
+    found: list[dict[str, Any]] = page.evaluate(
         "(id) => { const out = []; document.getElementById(id).mufakatMap.eachLayer((l) => {"
         " if (l.feature && l.feature.geometry.type === 'Point') out.push({ref: l.feature.properties"
         ".reference, circle: l instanceof L.Circle, radius: l.getRadius(), fill: l.options.fillColor,"
         " fillOpacity: l.options.fillOpacity, stroke: l.options.color}); }); return out; }",
         map_id,
     )
+    return found
 
 
 def assert_popup_is_text(page: Page, popup: Any, incident: Incident) -> None:
