@@ -220,7 +220,8 @@ def _broken(**changes: Any) -> ModuleSpec:
         ({"cli": "no colon"}, "cli: 'no colon'"),
         ({"nav": ({"label": "x"},)}, "nav holds a dict, not a NavEntry"),
         ({"nav": [NavEntry("x", "sharedapp:list")]}, "nav must be a tuple"),
-        ({"map_layers": ({"name": "x"},)}, "map layer without url_name"),
+        ({"map_layers": ({"name": "x"},)}, "map_layers holds a dict, not a LayerSpec"),
+        ({"map_layers": "no colon"}, "map_layers: 'no colon' is not 'package.module:attribute'"),
         ({"url_prefix": "cui"}, "URL prefix 'cui' is taken by cui"),
         (
             {"indicators": (Indicator("x", "x", 4, "n", "a.b:c"),)},  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from mufakat.core.map import Geometry, LayerSpec, PopupField, Style
 from mufakat.core.registry import (
     Grant,
     Indicator,
@@ -21,7 +22,16 @@ MODULE = ModuleSpec(
     name="Shared-record test module",
     area=2,
     nav=(NavEntry("Dossiers", "sharedapp:list", "Test dossiers"),),
-    map_layers=({"name": "Dossier places", "url_name": "sharedapp:places", "colour": "#6941c6"},),
+    map_layers=(
+        LayerSpec(
+            id="sharedapp-places",
+            name="Dossier places",
+            geometry=Geometry.POINT,
+            url_name="sharedapp:places",
+            style=Style(colour="#6941c6"),
+            popup=(PopupField(property="name"),),
+        ),
+    ),
     roles=(
         RoleSpec(
             "dossier_clerk",

@@ -13,14 +13,16 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from mufakat.core import registry
         from mufakat.core.audit import signals  # noqa: F401  (connects the audit receivers)
+        from mufakat.core.map import checks  # noqa: F401  (registers the map layer check)
+        from mufakat.core.tenancy.reference import seed_reference_data
 
         # Every module's spec is checked before anything serves: a mistake stops start-up with
         # a message that names the module and the field.
         registry.validate()
+        # Modules' subscription targets join core's (state, area) once their specs are valid.
         from mufakat.core.notifications.subscriptions import load_module_targets
 
         load_module_targets()
-        from mufakat.core.tenancy.reference import seed_reference_data
 
         post_migrate.connect(
             seed_reference_data, sender=self, dispatch_uid="mufakat-seed-reference"

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
 
 from mufakat.core import registry
 from mufakat.core.ai.views import may_approve_any
+from mufakat.core.map.layers import LayerGroup, module_layer_groups
 from mufakat.core.models import user_org
 from mufakat.core.notifications.inbox import unread_threads
 
@@ -27,19 +27,9 @@ def module_nav() -> list[dict[str, Any]]:
     ]
 
 
-def map_layers() -> list[dict[str, Any]]:
-    """Overlay layers the installed modules contribute to the common map (core.registry)."""
-    layers: list[dict[str, Any]] = []
-    for spec in registry.modules():
-        for layer in spec.map_layers:
-            entry = {
-                k: (str(v) if k in {"name", "label"} else v)
-                for k, v in layer.items()
-                if k != "url_name"
-            }
-            entry["url"] = reverse(layer["url_name"])
-            layers.append(entry)
-    return layers
+def map_layers() -> list[LayerGroup]:
+    """Overlay layers that module apps contribute to the common map, grouped by module."""
+    return module_layer_groups()
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:

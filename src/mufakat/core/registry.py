@@ -23,6 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from mufakat.core.map.spec import LayerSpec
 from mufakat.core.spec import (
     Grant,
     Indicator,
@@ -42,7 +43,6 @@ _PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _MODULE_PATH = re.compile(r"^[A-Za-z_][\w.]*$")
 TUPLE_HOOKS = (
     "nav",
-    "map_layers",
     "roles",
     "grants",
     "settings",
@@ -126,6 +126,13 @@ def all_settings() -> list[tuple[str, ModuleSetting]]:
     return [(m.label, s) for m in modules() for s in m.settings]
 
 
+def map_layers(m: ModuleSpec) -> tuple[LayerSpec, ...]:
+    """A module's map layers; a dotted path is imported and called on first use."""
+    if isinstance(m.map_layers, str):
+        return tuple(resolve(m.map_layers)())
+    return m.map_layers
+
+
 def nav() -> list[NavEntry]:
     return [e for m in modules() for e in m.nav]
 
@@ -203,10 +210,12 @@ def _check_shapes(m: ModuleSpec) -> None:
         for item in items:
             if not isinstance(item, kind):
                 raise _fail(m.label, f"{name} holds a {type(item).__name__}, not a {kind.__name__}")
-    for layer in m.map_layers:
-        missing = {"name", "url_name"} - set(layer)
-        if missing:
-            raise _fail(m.label, f"map layer without {', '.join(sorted(missing))}")
+    if not isinstance(m.map_layers, str):
+        if not isinstance(m.map_layers, tuple):
+            raise _fail(m.label, "map_layers must be a tuple or a 'package.module:function' path")
+        for layer in m.map_layers:
+            if not isinstance(layer, LayerSpec):
+                raise _fail(m.label, f"map_layers holds a {type(layer).__name__}, not a LayerSpec")
     for i in m.indicators:
         if i.area not in (1, 2, 3):
             raise _fail(m.label, f"indicator {i.slug}: area must be 1, 2 or 3")
@@ -238,6 +247,7 @@ def _check_paths(m: ModuleSpec) -> None:
         *[(f"indicator {i.slug}", i.compute) for i in m.indicators],
         *[(f"search {p.slug}", p.search) for p in m.search],
         *[("subscription target", t) for t in m.subscription_targets],
+        *([("map_layers", m.map_layers)] if isinstance(m.map_layers, str) else []),
     ]
     for what, path in paths:
         if path is not None and not _PATH.match(path):

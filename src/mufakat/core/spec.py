@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from django.utils.functional import Promise
 
+    from mufakat.core.map.spec import LayerSpec
+
     Text = str | Promise
 else:
     Text = Any
@@ -106,7 +108,9 @@ class ModuleSpec:
     name: Text
     area: Literal[1, 2, 3] | None = None
     nav: tuple[NavEntry, ...] = ()
-    map_layers: tuple[Mapping[str, Any], ...] = ()
+    # Typed layer specs (docs/map-layers.md), or "pkg.layers:function" returning them when the
+    # specs name model choices, which cannot be imported while apps load.
+    map_layers: tuple[LayerSpec, ...] | str = ()
     roles: tuple[RoleSpec, ...] = ()
     grants: tuple[Grant, ...] = ()
     settings: tuple[ModuleSetting, ...] = ()

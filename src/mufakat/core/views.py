@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -192,7 +191,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def map_view(request: HttpRequest) -> HttpResponse:
     from mufakat.core.context_processors import map_layers
 
-    return render(request, "core/map.html", {"layers_json": json.dumps(map_layers())})
+    return render(request, "core/map.html", {"layers": map_layers()})
 
 
 SEARCH_LIMIT = 10

@@ -20,20 +20,8 @@ MODULE = ModuleSpec(
             _("Cable and pipeline incidents: report, alert, coordinate repair."),
         ),
     ),
-    map_layers=(
-        {
-            "name": _("Submarine cables"),
-            "url_name": "cui:cables_geojson",
-            "colour": "#0e7490",
-            "attribution": "Cables: TeleGeography Submarine Cable Map 2022-11-11, CC BY-NC-SA 3.0",
-        },
-        {
-            "name": _("Undersea incidents"),
-            "url_name": "cui:incidents_geojson",
-            "colour": "#b42318",
-            "radius": 7,
-        },
-    ),
+    # Built on first use: the specs name the models' choices (cui.layers).
+    map_layers="mufakat.cui.layers:module_layers",
     grants=(
         *standard_grants("cui.Incident"),
         # Uploaded routes are the uploading organisation's private records: everyone in it reads

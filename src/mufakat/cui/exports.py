@@ -19,12 +19,11 @@ from django.http import HttpResponse
 from mufakat.core.choices import TLP, Distribution
 from mufakat.core.geo.geometry import display_geometry
 from mufakat.core.sharing.markings import TLP2_MARKINGS, tlp_marking
+from mufakat.cui.layers import DONE_COLOUR, SEVERITY_COLOURS, STATUS_DONE
 from mufakat.cui.models import Asset, AssetKind, Incident, Status
 from mufakat.cui.queries import impact_for
 
 NAMESPACE = uuid.UUID("6b0f4a54-3c1e-5d8e-9a57-6d7566616b61")  # Mufakat CUI, fixed for stable ids
-SEVERITY_COLOURS = {1: "#2563eb", 2: "#ca8a04", 3: "#ea580c", 4: "#b42318"}
-STATUS_DONE = {Status.RESTORED, Status.CLOSED}
 
 
 def _sid(kind: str, key: str) -> str:
@@ -33,7 +32,7 @@ def _sid(kind: str, key: str) -> str:
 
 def incident_colour(incident: Incident) -> str:
     return (
-        "#6b7280"
+        DONE_COLOUR
         if incident.status in STATUS_DONE
         else SEVERITY_COLOURS.get(incident.severity, "#b42318")
     )

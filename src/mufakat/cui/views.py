@@ -3,7 +3,6 @@ imports and subscriptions. Reads via cui.queries (restrict()), writes via cui.se
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ from mufakat.core.choices import Action
 from mufakat.core.models import Organisation, Subscription
 from mufakat.core.ops.uploads import check_upload
 from mufakat.core.sharing.queries import can
-from mufakat.cui import exports, queries, services
+from mufakat.cui import exports, layers, queries, services
 from mufakat.cui import jobs as cui_jobs
 from mufakat.cui.filtersets import AssetFilterSet, IncidentFilterSet
 from mufakat.cui.forms import (
@@ -36,6 +35,7 @@ from mufakat.cui.forms import (
     UpdateForm,
     UploadForm,
 )
+from mufakat.cui.layers import STATUS_DONE
 from mufakat.cui.models import (
     ATTRIBUTION,
     AssetKind,
@@ -47,7 +47,6 @@ from mufakat.cui.models import (
 from mufakat.cui.subscriptions import ASSET
 
 CABLE_ATTRIBUTION = ATTRIBUTION[AssetSource.TELEGEOGRAPHY]
-PIPELINE_ATTRIBUTION = ATTRIBUTION[AssetSource.GEM]
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -65,22 +64,10 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
 
 @login_required
 def map_view(request: HttpRequest) -> HttpResponse:
-    layers = {
-        "cables": reverse("cui:cables_geojson"),
-        "pipelines": reverse("cui:pipelines_geojson"),
-        "landing_points": reverse("cui:landing_points_geojson"),
-        "incidents": reverse("cui:incidents_geojson"),
-        "report": reverse("cui:incident_new"),
-    }
     return render(
         request,
         "cui/map.html",
-        {
-            "layers_json": json.dumps(layers),
-            "can_report": can_report(request.user),
-            "cable_attribution": CABLE_ATTRIBUTION,
-            "pipeline_attribution": PIPELINE_ATTRIBUTION,
-        },
+        {"layers": layers.module_layers(), "can_report": can_report(request.user)},
     )
 
 
@@ -95,10 +82,16 @@ def _asset_collection(user: Any, kind: str) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": [
-            exports.asset_feature(a, for_display=True)
+            _with_url(exports.asset_feature(a, for_display=True), "cui:asset")
             for a in queries.visible_assets(user).filter(kind=kind)
         ],
     }
+
+
+def _with_url(feature: dict[str, Any], url_name: str) -> dict[str, Any]:
+    """The record page a map popup links to."""
+    feature["properties"]["url"] = reverse(url_name, args=[feature["id"]])
+    return feature
 
 
 def reference_layer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -142,7 +135,9 @@ def landing_points_geojson(request: HttpRequest) -> JsonResponse:
 def incidents_geojson(request: HttpRequest) -> JsonResponse:
     data = exports.geojson(queries.incidents(request.user))
     for f in data["features"]:
-        f["properties"]["url"] = reverse("cui:incident", args=[f["id"]])
+        _with_url(f, "cui:incident")
+        # The map's status filter: still open, or restored / closed.
+        f["properties"]["phase"] = "done" if f["properties"]["status"] in STATUS_DONE else "open"
     return JsonResponse(data)
 
 
@@ -243,14 +238,12 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "etas": queries.repair_etas(inc, speed_kn, inc.occurred_at),
         "speed": speed_kn,
         "formats": list(exports.FORMATS),
-        "map_json": json.dumps(
-            {
-                "incident": exports.incident_feature(inc),
-                "radius_km": inc.impact_radius_km,
-                "assets": [
-                    exports.asset_feature(a) for a in queries.incident_assets(request.user, inc)
-                ],
-            }
+        "map_layers": (
+            layers.routes_layer(
+                [exports.asset_feature(a) for a in queries.incident_assets(request.user, inc)],
+                CABLE_ATTRIBUTION,
+            ),
+            *layers.incident_layers(exports.incident_feature(inc), inc.impact_radius_km),
         ),
         "cable_attribution": CABLE_ATTRIBUTION,
     }
@@ -384,7 +377,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "landing_points": a.landing_points.all(),
             "incidents": history[:50],
             "redundancy": sorted(queries.redundancy(request.user, a).items()),
-            "map_json": json.dumps({"assets": [exports.asset_feature(a)]}),
+            "map_layers": (layers.routes_layer([exports.asset_feature(a)], a.attribution),),
             "subscribed": Subscription.objects.filter(
                 kind=ASSET, target_id=str(a.pk), user_id=request.user.pk or 0
             ).exists(),

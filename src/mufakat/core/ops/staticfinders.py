@@ -11,10 +11,11 @@ from django.core.files.storage import FileSystemStorage
 
 def vendor_roots() -> dict[str, Path]:
     import js_lib_htmx  # type: ignore[import-untyped]
-    from xstatic.pkg import leaflet
+    from xstatic.pkg import leaflet, leaflet_markercluster
 
     return {
         "vendor/leaflet": Path(leaflet.BASE_DIR),
+        "vendor/leaflet-markercluster": Path(leaflet_markercluster.BASE_DIR),
         "vendor/htmx": Path(js_lib_htmx.__file__).parent / "static" / "htmx",
     }
 

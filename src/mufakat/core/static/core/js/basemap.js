@@ -19,7 +19,12 @@ window.Mufakat.basemap = async function (map, el) {
     pane: "basemap", renderer,
     filter: (f) => f.properties.ASEAN,
     style: { color: "#0b5394", weight: 1.2, fillColor: "#fdf6e3", fillOpacity: 1 },
-    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.NAME_LONG || f.properties.NAME} (${f.properties.ISO_A2})`, { sticky: true }),
+    // A DOM node, not a string: Leaflet would parse a string tooltip as HTML.
+    onEachFeature: (f, layer) => layer.bindTooltip(() => {
+      const span = document.createElement("span");
+      span.textContent = `${f.properties.NAME_LONG || f.properties.NAME} (${f.properties.ISO_A2})`;
+      return span;
+    }, { sticky: true }),
   }).addTo(map);
   const neighbours = L.geoJSON(region, {
     pane: "basemap", renderer, interactive: false,
