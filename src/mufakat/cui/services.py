@@ -29,7 +29,7 @@ from mufakat.core.sharing import queries as core_queries
 from mufakat.core.sharing.querysets import private_q
 from mufakat.core.sharing.services import ensure_grant, guarded_write
 from mufakat.cui import impact, importers
-from mufakat.cui.exports import TLP_BY_MARKING
+from mufakat.cui.exports import TLP_BY_MARKING, extension_properties
 from mufakat.cui.geo import check_lat_lon, geodesic_km
 from mufakat.cui.models import (
     TRANSITIONS,
@@ -118,8 +118,17 @@ def _check_sharing(actor: Any, data: IncidentInput) -> None:
 def apply_impact(incident: Incident, org_id: int | None) -> dict[str, Any]:
     """Analyse against public assets plus organisation `org_id`'s own uploads (the reporting
     state's). Each listed asset carries `private_to`, so readers are shown only what they may
-    see; affected states (which drive alerts to other states) come from public cables only."""
-    result = impact.analyse(incident.lat, incident.lon, incident.impact_radius_km, org_id)
+    see, and `affected` (the reported asset, else routes within the position uncertainty plus
+    the route's accuracy); affected states (which drive alerts to other states) come from
+    affected public cables only."""
+    result = impact.analyse(
+        incident.lat,
+        incident.lon,
+        incident.impact_radius_km,
+        org_id,
+        uncertainty_km=incident.uncertainty_km,
+        asset_id=incident.asset_id,
+    )
     incident.impact = result
     incident.affected_states = result["affected_states"]
     return result
@@ -162,7 +171,7 @@ def report_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> I
         guarded_write(actor, incident, Action.ADD)
         if data.distribution == Distribution.NAMED:
             incident.shared_with.set(data.shared_with)
-        incident.affected_assets.set([a["id"] for a in result["assets"]])
+        incident.affected_assets.set([a["id"] for a in impact.affected_entries(result)])
         IncidentUpdate.objects.create(
             # No text: the status line says it, and a stored sentence would keep the
             # reporter's language for every reader.
@@ -184,7 +193,7 @@ def alert_recipients(incident: Incident) -> list[Any]:
         membership__organisation__code__in=codes,
         membership__roles__slug=RoleSlug.FOCAL_POINT,
     ).distinct()
-    asset_ids = {a["id"] for a in incident.impact.get("assets", [])}
+    asset_ids = {a["id"] for a in impact.affected_entries(incident.impact)}
     if incident.asset_id:
         asset_ids.add(incident.asset_id)
     # An asset subscription counts only while the subscriber may see the asset: public, or an
@@ -410,16 +419,17 @@ def import_stix(actor: Any, data: bytes | str) -> list[Incident]:
                 ),
                 TLP.AMBER,
             )
-            itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
-            severity = inc.get("x_mufakat_severity", Severity.MODERATE)
-            occurred = inc.get("x_mufakat_occurred_at")
+            props = extension_properties(inc)
+            itype = str(props.get("incident_type", IncidentType.UNKNOWN))
+            severity = props.get("severity", Severity.MODERATE)
+            occurred = props.get("occurred_at")
             data_in = IncidentInput(
                 title=str(inc.get("name", ""))[:200],
                 incident_type=itype if itype in IncidentType.values else IncidentType.UNKNOWN,
                 occurred_at=parse_datetime(str(occurred)) if occurred else inc["created"],
                 lat=loc["latitude"],
                 lon=loc["longitude"],
-                depth_m=inc.get("x_mufakat_depth_m"),
+                depth_m=props.get("depth_m"),
                 severity=severity if severity in Severity.values else Severity.MODERATE,
                 description=str(inc.get("description", "")),
                 distribution=Distribution.ORGANISATION,

@@ -32,6 +32,7 @@ from mufakat.cui.forms import (
     UpdateForm,
     UploadForm,
 )
+from mufakat.cui.impact import affected_entries, nearby_entries
 from mufakat.cui.models import (
     ATTRIBUTION,
     AssetKind,
@@ -215,10 +216,13 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             speed_kn = None
     except ValueError:
         speed_kn = None
+    seen = queries.impact_for(request.user, inc)
     ctx = {
         "incident": inc,
         # What this reader may see of the impact and of the asset it was reported on.
-        "impact": queries.impact_for(request.user, inc),
+        "impact": seen,
+        "affected": affected_entries(seen),
+        "nearby": nearby_entries(seen),
         "asset": queries.incident_asset(request.user, inc),
         "updates": inc.updates.select_related("author"),
         "attachments": inc.attachments.all(),
