@@ -106,7 +106,8 @@ def _ext(**props: Any) -> dict[str, Any]:
     return {
         EXTENSION_ID: {
             "extension_type": "property-extension",
-            **{k: v for k, v in props.items() if v is not None},
+            # STIX forbids empty lists; an absent property means "none".
+            **{k: v for k, v in props.items() if v is not None and v != []},
         }
     }
 
@@ -198,7 +199,7 @@ def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
                 # No vocabulary value fits a cable; "unknown" is the vocabulary's own fallback
                 # and the kind travels in the extension.
                 infrastructure_types=["unknown"],
-                extensions=_ext(asset_kind=a["kind"], states=a.get("states") or None),
+                extensions=_ext(asset_kind=a["kind"], states=a.get("states")),
             )
             objects[infra.id] = infra
             link = stix2.Relationship(
