@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -77,15 +77,20 @@ class ThrottledModelBackend(ModelBackend):
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
-def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
-    """Create a token; the plain value is returned once and never stored."""
+def issue_token(
+    user: Any, name: str, days: int | None = 90, *, expires: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token valid for `days` (or until `expires`); the plain value is returned once
+    and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if expires is None and days:
+        expires = timezone.now() + timedelta(days=days)
     token = ApiToken.objects.create(
         user=user,
         name=name[:100],
         prefix=raw[:12],
         digest=hashlib.sha256(raw.encode()).hexdigest(),
-        expires=timezone.now() + timedelta(days=days) if days else None,
+        expires=expires,
     )
     audit.record(
         AuditAction.TOKEN,
@@ -96,6 +101,20 @@ def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, 
         message="issued",
     )
     return token, raw
+
+
+def revoke_token(token: ApiToken, actor: Any = None) -> None:
+    """Delete a token (it stops working at once) and audit who revoked it."""
+    pk, name = token.pk, token.name
+    token.delete()
+    audit.record(
+        AuditAction.TOKEN,
+        actor=actor or token.user,
+        object_type="core.apitoken",
+        object_id=str(pk),
+        object_repr=name,
+        message="revoked",
+    )
 
 
 def user_for_token(raw: str) -> Any:
