@@ -130,6 +130,20 @@ def incident_colour(incident: Incident) -> str:
     )
 
 
+def infrastructure(asset_id: int, name: str, kind: str, states: list[str]) -> stix2.Infrastructure:
+    """An asset as STIX; the same id in every export and in the TAXII assets collection."""
+    return stix2.Infrastructure(
+        id=_sid("infrastructure", f"asset:{asset_id}"),
+        created="2022-11-11T00:00:00.000Z",
+        modified="2022-11-11T00:00:00.000Z",
+        name=name,
+        # No vocabulary value fits a cable; "unknown" is the vocabulary's own fallback and the
+        # kind travels in the extension.
+        infrastructure_types=["unknown"],
+        extensions=_ext(asset_kind=kind, states=states),
+    )
+
+
 def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
     """Incidents, their locations and the assets they affect (as this user may see them)."""
     ext_def = extension_definition()
@@ -191,16 +205,7 @@ def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
         objects[rel.id] = rel
         # The affected set only: assets that were merely nearby are not part of the incident.
         for a in affected_entries(impact_for(user, inc)):
-            infra = stix2.Infrastructure(
-                id=_sid("infrastructure", f"asset:{a['id']}"),
-                created="2022-11-11T00:00:00.000Z",
-                modified="2022-11-11T00:00:00.000Z",
-                name=a["name"],
-                # No vocabulary value fits a cable; "unknown" is the vocabulary's own fallback
-                # and the kind travels in the extension.
-                infrastructure_types=["unknown"],
-                extensions=_ext(asset_kind=a["kind"], states=a.get("states")),
-            )
+            infra = infrastructure(a["id"], a["name"], a["kind"], a.get("states") or [])
             objects[infra.id] = infra
             link = stix2.Relationship(
                 id=_sid("relationship", f"incident:{inc.pk}:asset:{a['id']}"),
