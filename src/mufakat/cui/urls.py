@@ -19,6 +19,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("assets/", views.asset_list, name="assets"),
     path("assets/<int:pk>/", views.asset_detail, name="asset"),
+    path("assets/options/", views.asset_options, name="asset_options"),
     path("upload/", views.upload, name="upload"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path("geo/cables.geojson", views.cables_geojson, name="cables_geojson"),

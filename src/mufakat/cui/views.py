@@ -4,6 +4,7 @@ imports and subscriptions. Reads via cui.queries (restrict()), writes via cui.se
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -184,7 +185,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_new(request: HttpRequest) -> HttpResponse:
     if not can_report(request.user):
         raise PermissionDenied(_("Your role cannot file reports."))
-    initial = {k: request.GET[k] for k in ("lat", "lon") if k in request.GET}
+    initial: dict[str, Any] = {k: request.GET[k] for k in ("lat", "lon") if k in request.GET}
+    # "Report on this cable" links here with ?asset=ID; an asset the user may not see (or a
+    # malformed id) is simply not preselected.
+    asset_id = request.GET.get("asset", "")
+    if asset_id.isdigit() and queries.visible_assets(request.user).filter(pk=asset_id).exists():
+        initial["asset"] = int(asset_id)
     form = IncidentForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -199,15 +205,47 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             )
             return redirect("cui:incident", pk=inc.pk)
     return render(
-        request, "cui/incident_form.html", {"form": form}, status=422 if form.errors else 200
+        request,
+        "cui/incident_form.html",
+        {"form": form, **_asset_picker(request, form)},
+        status=422 if form.errors else 200,
     )
+
+
+def _asset_picker(request: HttpRequest, form: IncidentForm) -> dict[str, Any]:
+    """The picker's first options: near the position already in the form (from the map, the
+    URL or a rejected submission), else every asset by name; the chosen one kept."""
+    data = form.data if form.is_bound else form.initial
+
+    def number(key: str) -> float | None:
+        try:
+            value = float(data.get(key) or "")
+        except (TypeError, ValueError):
+            return None
+        return value if math.isfinite(value) else None
+
+    chosen = str(data.get("asset") or "")
+    selected = int(chosen) if chosen.isdigit() else None
+    choices = queries.asset_choices(
+        request.user,
+        lat=number("lat"),
+        lon=number("lon"),
+        radius_km=number("impact_radius_km") or 50.0,
+    )
+    if selected is not None and all(c.id != selected for c in choices):
+        # A preselected asset far from the position (or beyond the first 200) stays selectable.
+        picked = queries.visible_assets(request.user).filter(pk=selected).first()
+        if picked is not None:
+            label = queries.asset_labels(request.user, [picked])[picked.pk]
+            choices.insert(0, queries.AssetChoice(picked.pk, label, None))
+    return {"asset_choices": choices, "asset_selected": selected}
 
 
 @login_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inc = queries.incident(request.user, pk)
     may_change = can(request.user, inc, Action.CHANGE)
-    status_form = StatusForm()
+    status_form = StatusForm(initial={"status": inc.next_forward()})
     status_form.fields["status"].choices = [(s, Status(s).label) for s in inc.allowed_next()]  # type: ignore[attr-defined]
     speed = request.GET.get("speed")
     try:
@@ -356,17 +394,47 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         queries.assets(request.user, kind if kind in AssetKind.values else "", q), 50
     ).get_page(request.GET.get("page"))
+    labels = queries.asset_labels(request.user, page.object_list)
     template = "cui/asset_list.html#table" if _partial(request) else "cui/asset_list.html"
     return render(
         request,
         template,
         {
             "page": page,
+            "rows": [(a, labels[a.pk]) for a in page.object_list],
             "kind": kind,
             "q": q,
             "kinds": AssetKind.choices,
             "query": f"kind={kind}&q={q}",
         },
+    )
+
+
+@login_required
+def asset_options(request: HttpRequest) -> HttpResponse:
+    """The report form's asset choices (HTMX): near the typed position first, nearest first,
+    narrowed by a search; the form itself still accepts any asset the user may see."""
+    lat: float | None
+    lon: float | None
+    try:
+        lat = float(request.GET.get("lat", ""))
+        lon = float(request.GET.get("lon", ""))
+        radius = float(request.GET.get("impact_radius_km") or 50)
+    except ValueError:  # no (or a half-typed) position: every asset by name
+        lat = lon = None
+        radius = 50.0
+    choices = queries.asset_choices(
+        request.user,
+        request.GET.get("q", "").strip()[:100],
+        lat=lat if lat is not None and math.isfinite(lat) else None,
+        lon=lon if lon is not None and math.isfinite(lon) else None,
+        radius_km=radius if math.isfinite(radius) else 50.0,
+    )
+    selected = request.GET.get("asset", "")
+    return render(
+        request,
+        "cui/_asset_options.html",
+        {"choices": choices, "selected": int(selected) if selected.isdigit() else None},
     )
 
 
@@ -381,6 +449,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cui/asset_detail.html",
         {
             "asset": a,
+            "may_report": can_report(request.user),
             "landing_points": a.landing_points.all(),
             "incidents": history[:50],
             "redundancy": sorted(queries.redundancy(request.user, a).items()),
