@@ -101,7 +101,7 @@ class IncidentForm(forms.Form):
         assert isinstance(sharing_group, forms.ModelChoiceField)  # noqa: S101
         shared_with.queryset = others
         # Every organisation visible at once: a four-row box hid most of them.
-        shared_with.widget.attrs["size"] = str(min(max(others.count(), 4), 16))
+        shared_with.widget.attrs["size"] = str(min(max(others.count(), 4), 30))
         sharing_group.queryset = core_queries.sharing_groups_for(user)
         _limit_assets(self, user)
         self.fields["occurred_at"].initial = timezone.now().strftime("%Y-%m-%dT%H:%M")

@@ -218,11 +218,12 @@ def asset_choices(
     lat: float | None = None,
     lon: float | None = None,
     radius_km: float = 50.0,
+    keep: int | None = None,
     limit: int = 200,
 ) -> list[AssetChoice]:
     """The report form's asset picker: with a position, the routes within the radius, nearest
     first (impact index, the user's own organisation's uploads included); else every visible
-    asset by name. `q` narrows either by name."""
+    asset by name. `q` narrows either by name; `keep` (the current choice) is always listed."""
     qs = visible_assets(user)
     if q:
         qs = qs.filter(name__icontains=q)
@@ -235,6 +236,11 @@ def asset_choices(
         del chosen[limit:]
     else:
         chosen = [(a, None) for a in qs.order_by(Lower("name"), "pk")[:limit]]
+    if keep is not None and all(a.pk != keep for a, _d in chosen):
+        # The asset already chosen stays selectable when it is far away or past the limit.
+        kept = visible_assets(user).filter(pk=keep).first()
+        if kept is not None:
+            chosen.insert(0, (kept, None))
     labels = asset_labels(user, [a for a, _d in chosen])
     return [AssetChoice(a.pk, labels[a.pk], d) for a, d in chosen]
 

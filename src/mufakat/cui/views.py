@@ -231,13 +231,8 @@ def _asset_picker(request: HttpRequest, form: IncidentForm) -> dict[str, Any]:
         lat=number("lat"),
         lon=number("lon"),
         radius_km=number("impact_radius_km") or 50.0,
+        keep=selected,
     )
-    if selected is not None and all(c.id != selected for c in choices):
-        # A preselected asset far from the position (or beyond the first 200) stays selectable.
-        picked = queries.visible_assets(request.user).filter(pk=selected).first()
-        if picked is not None:
-            label = queries.asset_labels(request.user, [picked])[picked.pk]
-            choices.insert(0, queries.AssetChoice(picked.pk, label, None))
     return {"asset_choices": choices, "asset_selected": selected}
 
 
@@ -423,19 +418,17 @@ def asset_options(request: HttpRequest) -> HttpResponse:
     except ValueError:  # no (or a half-typed) position: every asset by name
         lat = lon = None
         radius = 50.0
+    chosen = request.GET.get("asset", "")
+    selected = int(chosen) if chosen.isdigit() else None
     choices = queries.asset_choices(
         request.user,
         request.GET.get("q", "").strip()[:100],
+        keep=selected,
         lat=lat if lat is not None and math.isfinite(lat) else None,
         lon=lon if lon is not None and math.isfinite(lon) else None,
         radius_km=radius if math.isfinite(radius) else 50.0,
     )
-    selected = request.GET.get("asset", "")
-    return render(
-        request,
-        "cui/_asset_options.html",
-        {"choices": choices, "selected": int(selected) if selected.isdigit() else None},
-    )
+    return render(request, "cui/_asset_options.html", {"choices": choices, "selected": selected})
 
 
 @login_required
