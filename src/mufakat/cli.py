@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Audit log commands.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+token_app = typer.Typer(help="API tokens for machine clients.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 console = Console()
 
 
@@ -318,6 +320,124 @@ def audit_anchor(
             console.print(f"[red]Cannot append to {append}:[/red] {exc}")
             raise typer.Exit(2) from None
     typer.echo(line)
+
+
+MAX_TOKEN_DAYS = 365  # the same ceiling as the web form (Account → API tokens)
+
+
+def parse_expiry(value: str) -> Any:
+    """'90d' / '90' (days from now) or an ISO date / date-time, at most a year ahead."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    text = value.strip().lower()
+    now = timezone.now()
+    when: datetime | None = None
+    if text.removesuffix("d").isdigit():
+        when = now + timedelta(days=int(text.removesuffix("d")))
+    elif (dt := parse_datetime(value.strip())) is not None:
+        when = dt if timezone.is_aware(dt) else timezone.make_aware(dt)
+    elif (d := parse_date(value.strip())) is not None:
+        when = timezone.make_aware(datetime.combine(d, time.max.replace(microsecond=0)))
+    if when is None:
+        raise typer.BadParameter(f"{value!r}: give days (90d) or a date (2027-03-31).")
+    if when <= now:
+        raise typer.BadParameter(f"{value!r} is not in the future.")
+    if when > now + timedelta(days=MAX_TOKEN_DAYS, minutes=1):
+        raise typer.BadParameter(f"{value!r}: a token lives at most {MAX_TOKEN_DAYS} days.")
+    return when
+
+
+def _token_user(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        console.print(f"[red]No user {username!r}.[/red]")
+        raise typer.Exit(2)
+    return user
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Argument(help="The account the token acts as")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'OpenCTI sync'")],
+    expires: Annotated[
+        str, typer.Option(help="Days (90d) or a date (2027-03-31), at most a year ahead")
+    ] = "90d",
+) -> None:
+    """Issue a bearer token for USER; the value is printed once and never stored."""
+    _setup()
+    from mufakat.core.accounts.auth import issue_token
+
+    when = parse_expiry(expires)
+    if not name.strip():
+        raise typer.BadParameter("give the token a name.", param_hint="--name")
+    user = _token_user(username)
+    if not user.is_active:
+        console.print(f"[red]User {username!r} is inactive.[/red]")
+        raise typer.Exit(2)
+    token, raw = issue_token(user, name.strip(), expires=when)
+    console.print(
+        f"Token {token.pk} [bold]{token.name}[/bold] for {username}, expires "
+        f"{token.expires:%Y-%m-%d %H:%M %Z}. Copy it now, it is not shown again:",
+        highlight=False,
+    )
+    typer.echo(raw)
+
+
+@token_app.command("list")
+def token_list(username: Annotated[str, typer.Argument(help="Whose tokens")]) -> None:
+    """USER's tokens: id, name, prefix, expiry, last use (never the values)."""
+    _setup()
+    from django.utils import timezone
+    from rich.table import Table
+
+    from mufakat.core.models import ApiToken
+
+    user = _token_user(username)
+    table = Table(title=f"API tokens of {username}")
+    for col in ("ID", "Name", "Prefix", "Created", "Expires", "Last used"):
+        table.add_column(col)
+    now = timezone.now()
+    for t in ApiToken.objects.filter(user=user):
+        expired = t.expires is not None and t.expires < now
+        table.add_row(
+            str(t.pk),
+            t.name,
+            t.prefix + "…",
+            f"{t.created:%Y-%m-%d}",
+            (f"{t.expires:%Y-%m-%d}" if t.expires else "never") + (" (expired)" if expired else ""),
+            f"{t.last_used:%Y-%m-%d %H:%M}" if t.last_used else "never",
+        )
+    Console(width=120).print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="Token id or prefix (from `token list`)")],
+    user: Annotated[str | None, typer.Option(help="Only if it belongs to this user")] = None,
+) -> None:
+    """Revoke a token at once (by id or its mfk_ prefix)."""
+    _setup()
+    from mufakat.core.accounts.auth import revoke_token
+    from mufakat.core.models import ApiToken
+
+    qs = ApiToken.objects.select_related("user")
+    qs = qs.filter(pk=int(token)) if token.isdigit() else qs.filter(prefix=token.rstrip("…"))
+    if user is not None:
+        qs = qs.filter(user__username=user)
+    found = list(qs[:2])
+    if not found:
+        console.print(f"[red]No token {token!r}{f' of {user}' if user else ''}.[/red]")
+        raise typer.Exit(2)
+    if len(found) > 1:
+        console.print(f"[red]Prefix {token!r} matches several tokens: revoke by id.[/red]")
+        raise typer.Exit(2)
+    revoke_token(found[0])
+    console.print(f"Revoked token {found[0].pk} ({found[0].name}) of {found[0].user.username}.")
 
 
 def _register_module_commands() -> None:

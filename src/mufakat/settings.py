@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # Swagger UI from local static files (no CDN: the CSP and offline sites forbid it)
     "django_htmx",
     "django_tasks_db",
     "mufakat.core",

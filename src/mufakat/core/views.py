@@ -330,7 +330,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    if not core_auth.revoke_token(request.user, pk):
+    if not core_auth.revoke_own_token(request.user, pk):
         raise Http404
     messages.success(request, _("Token revoked."))
     return redirect("core:tokens")

@@ -68,12 +68,26 @@ def change_status(request: HttpRequest, incident_id: int, payload: StatusIn) -> 
 
 
 @router.get("/impact", response=ImpactOut)
-def impact(request: HttpRequest, lat: float, lon: float, radius_km: float = 50.0) -> dict[str, Any]:
-    """What-if analysis over public assets and the caller's own organisation's uploads."""
+def impact(
+    request: HttpRequest,
+    lat: float,
+    lon: float,
+    radius_km: float = 50.0,
+    uncertainty_km: float = 1.0,
+) -> dict[str, Any]:
+    """What-if analysis over public assets and the caller's own organisation's uploads: routes
+    within `uncertainty_km` plus each route's stated accuracy are affected, the rest within
+    `radius_km` nearby."""
     la, lo = check_lat_lon(lat, lon)
     if not 0 < radius_km <= services.MAX_RADIUS_KM:
         raise ValidationError({"radius_km": "The radius must be between 0 and 500 km."})
-    return analyse(la, lo, radius_km, queries.viewer_org_id(request.user))
+    if not 0 <= uncertainty_km <= radius_km:
+        raise ValidationError(
+            {"uncertainty_km": "The uncertainty must be between 0 and the radius."}
+        )
+    return analyse(
+        la, lo, radius_km, queries.viewer_org_id(request.user), uncertainty_km=uncertainty_km
+    )
 
 
 @router.get("/incidents/{incident_id}/repair-etas", response=list[EtaOut])

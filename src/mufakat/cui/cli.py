@@ -80,6 +80,9 @@ def impact(
     lat: Annotated[float, typer.Option(help="Latitude of the incident")],
     lon: Annotated[float, typer.Option(help="Longitude of the incident")],
     radius_km: Annotated[float, typer.Option(help="Search radius in km")] = 50.0,
+    uncertainty_km: Annotated[
+        float, typer.Option(help="Position uncertainty in km (affected within it + route accuracy)")
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Public reference assets within a radius of a position and the states their cables serve
@@ -106,10 +109,14 @@ def impact(
             "[yellow]No cables or pipelines are imported yet: run `mufakat cui import-cables` "
             "and `mufakat cui import-pipelines` (or `mufakat demo`).[/yellow]"
         )
-    result = analyse(la, lo, radius_km)
+    if not 0 <= uncertainty_km <= radius_km:
+        console.print("[red]--uncertainty-km must be between 0 and the radius.[/red]")
+        raise typer.Exit(2)
+    result = analyse(la, lo, radius_km, uncertainty_km=uncertainty_km)
     out = {
         "assets": [
-            {k: a[k] for k in ("id", "name", "kind", "distance_km")} for a in result["assets"]
+            {k: a[k] for k in ("id", "name", "kind", "distance_km", "affected")}
+            for a in result["assets"]
         ],
         "affected_states": result["affected_states"],
     }
@@ -119,10 +126,16 @@ def impact(
     from rich.table import Table
 
     table = Table(title=f"Assets within {radius_km:g} km of {la}, {lo}")
-    for col in ("ID", "Name", "Kind", "Distance (km)"):
+    for col in ("ID", "Name", "Kind", "Distance (km)", "Affected"):
         table.add_column(col)
     for a in out["assets"]:
-        table.add_row(str(a["id"]), str(a["name"]), str(a["kind"]), f"{a['distance_km']:.1f}")
+        table.add_row(
+            str(a["id"]),
+            str(a["name"]),
+            str(a["kind"]),
+            f"{a['distance_km']:.1f}",
+            "yes" if a["affected"] else "nearby",
+        )
     Console().print(table)
     Console().print("Affected states: " + (", ".join(out["affected_states"]) or "none"))
 

@@ -15,7 +15,14 @@ from mufakat.core.choices import TLP, Distribution
 from mufakat.core.models import Organisation, SharingGroup
 from mufakat.core.ops.context import acting
 from mufakat.cui import importers, services
-from mufakat.cui.models import Incident, IncidentType, RepairShip, Severity, Status
+from mufakat.cui.models import (
+    Incident,
+    IncidentType,
+    IncidentUpdate,
+    RepairShip,
+    Severity,
+    Status,
+)
 
 # Home ports of cable ships that work the region; positions are the ports, not live tracks.
 SHIPS: list[dict[str, Any]] = [
@@ -115,6 +122,39 @@ INCIDENTS: list[tuple[str, str, str, str, float, float, int, str, int, str, str,
 ]
 
 
+# What each step of a typical repair looks like in the timeline, and when it happens after the
+# fault (hours): confirmed within hours, a ship tasked in two days, on site in about a week,
+# traffic restored after the splice about nine days in (ICPC puts typical repairs at 1-3 weeks).
+STEP_NOTES: dict[str, str] = {
+    Status.CONFIRMED: "Fault located by OTDR from the landing station.",
+    Status.REPAIR_PLANNED: "Repair ship tasked; permits requested from the coastal state.",
+    Status.UNDER_REPAIR: "Repair ship on site; cable grappled and lifted for the splice.",
+    Status.RESTORED: "Splice tested; traffic restored on the affected fibre pair.",
+}
+STEP_HOURS: dict[str, float] = {
+    Status.REPORTED: 1.5,
+    Status.CONFIRMED: 7,
+    Status.REPAIR_PLANNED: 46,
+    Status.UNDER_REPAIR: 160,
+    Status.RESTORED: 216,
+}
+
+
+def backdate(inc: Incident, now: Any) -> None:
+    """Give each timeline entry the time its step happened, not the time the demo was loaded:
+    the typical offsets of STEP_HOURS, squeezed into the time since the fault if shorter."""
+    elapsed_h = (now - inc.occurred_at).total_seconds() / 3600
+    updates = list(inc.updates.order_by("pk"))
+    for n, u in enumerate(updates, start=1):
+        typical = STEP_HOURS.get(u.status_to, 1.0)
+        hours = min(typical, elapsed_h * n / (len(updates) + 1))
+        u.created = inc.occurred_at + timedelta(hours=hours)
+    IncidentUpdate.objects.bulk_update(updates, ["created"])
+    restored = next((u.created for u in updates if u.status_to == Status.RESTORED), None)
+    if restored is not None:
+        Incident.objects.filter(pk=inc.pk).update(restored_at=restored)
+
+
 DEMO_GROUP = "Malacca Strait cable watch"
 
 
@@ -191,9 +231,7 @@ def load_demo(console: Console | None = None) -> None:
                     Status.UNDER_REPAIR,
                     Status.RESTORED,
                 ]
-                for step in path[: path.index(status) + 1] if status in path else []:
-                    services.change_status(user, inc, step, "")
-                if status == Status.RESTORED:
-                    Incident.objects.filter(pk=inc.pk).update(
-                        restored_at=inc.occurred_at + timedelta(days=9)
-                    )
+                steps = path[: path.index(status) + 1] if status in path else []
+                for step in steps:
+                    services.change_status(user, inc, step, STEP_NOTES[step])
+                backdate(inc, now)

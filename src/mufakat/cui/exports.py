@@ -7,9 +7,11 @@ assets and their own organisation's uploads.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -19,15 +21,78 @@ from django.http import HttpResponse
 from mufakat.core.choices import TLP, Distribution
 from mufakat.core.geo.geometry import display_geometry
 from mufakat.core.sharing.markings import TLP2_MARKINGS, tlp_marking
+from mufakat.cui.impact import affected_entries
 from mufakat.cui.layers import DONE_COLOUR, SEVERITY_COLOURS, STATUS_DONE
-from mufakat.cui.models import Asset, AssetKind, Incident, Status
+from mufakat.cui.models import Asset, Incident, Status
 from mufakat.cui.queries import impact_for
 
 NAMESPACE = uuid.UUID("6b0f4a54-3c1e-5d8e-9a57-6d7566616b61")  # Mufakat CUI, fixed for stable ids
+# Mufakat's own STIX 2.1 extension (docs/stix-extension-cui.json): typed properties instead of
+# bare x_mufakat_* ones, so strict validators and peers know what each property means.
+EXTENSION_ID = "extension-definition--3f6d1a9e-7c0b-4e5a-9d2f-8b1c4a6e0d57"
+EXTENSION_CREATED = "2026-12-01T00:00:00.000Z"
+# The normative JSON Schema ships with the code (no public URL is assumed to be reachable).
+EXTENSION_SCHEMA_FILE = Path(__file__).with_name("stix-extension-cui.json")
+EXTENSION_SCHEMA = (
+    "JSON Schema 'stix-extension-cui.json' shipped with Mufakat (src/mufakat/cui/); "
+    "properties documented in docs/cui.md, 'STIX extension'."
+)
+PRODUCER = "identity--9a4c2f7e-1b3d-4e6a-8c5f-2d7b0e1a3c94"  # "Mufakat", the extension's author
 
 
 def _sid(kind: str, key: str) -> str:
-    return f"{kind}--{uuid.uuid5(NAMESPACE, key)}"
+    """A stable STIX id in UUIDv4 form, as STIX 2.1 asks of SDOs and SROs: the version-4 bits
+    over 122 pseudo-random bits drawn from SHA-256 of the object's key (not a name-based UUIDv5,
+    which validators flag), so re-exports and peers keep recognising the same object."""
+    digest = hashlib.sha256(NAMESPACE.bytes + key.encode()).digest()
+    return f"{kind}--{uuid.UUID(bytes=digest[:16], version=4)}"
+
+
+def extension_definition() -> stix2.ExtensionDefinition:
+    return stix2.ExtensionDefinition(
+        id=EXTENSION_ID,
+        created=EXTENSION_CREATED,
+        modified=EXTENSION_CREATED,
+        created_by_ref=PRODUCER,
+        name="Mufakat undersea infrastructure",
+        description=(
+            "Properties of undersea-infrastructure incidents (type, severity 1-4, lifecycle "
+            "status, time, depth, affected states) and assets (cable, pipeline)."
+        ),
+        schema=EXTENSION_SCHEMA,
+        version="1.0.0",
+        extension_types=["property-extension"],
+    )
+
+
+def producer_identity() -> stix2.Identity:
+    return stix2.Identity(
+        id=PRODUCER,
+        name="Mufakat",
+        identity_class="system",
+        created=EXTENSION_CREATED,
+        modified=EXTENSION_CREATED,
+    )
+
+
+def _ext(**props: Any) -> dict[str, Any]:
+    return {
+        EXTENSION_ID: {
+            "extension_type": "property-extension",
+            # STIX forbids empty lists; an absent property means "none".
+            **{k: v for k, v in props.items() if v is not None and v != []},
+        }
+    }
+
+
+def extension_properties(obj: Any) -> dict[str, Any]:
+    """Mufakat's properties of an imported STIX object: the extension, else the bare
+    x_mufakat_* properties of bundles exported before it existed."""
+    ext = (obj.get("extensions") or {}).get(EXTENSION_ID)
+    if ext:
+        return {k: v for k, v in dict(ext).items() if k != "extension_type"}
+    prefix = "x_mufakat_"
+    return {k[len(prefix) :]: obj[k] for k in obj if k.startswith(prefix)}
 
 
 def incident_colour(incident: Incident) -> str:
@@ -38,8 +103,25 @@ def incident_colour(incident: Incident) -> str:
     )
 
 
+def infrastructure(asset_id: int, name: str, kind: str, states: list[str]) -> stix2.Infrastructure:
+    """An asset as STIX; the same id in every export and in the TAXII assets collection."""
+    return stix2.Infrastructure(
+        id=_sid("infrastructure", f"asset:{asset_id}"),
+        created="2022-11-11T00:00:00.000Z",
+        modified="2022-11-11T00:00:00.000Z",
+        name=name,
+        # No vocabulary value fits a cable; "unknown" is the vocabulary's own fallback and the
+        # kind travels in the extension.
+        infrastructure_types=["unknown"],
+        extensions=_ext(asset_kind=kind, states=states),
+    )
+
+
 def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
-    objects: dict[str, Any] = {}
+    """Incidents, their locations and the assets they affect (as this user may see them)."""
+    ext_def = extension_definition()
+    producer = producer_identity()
+    objects: dict[str, Any] = {producer.id: producer, ext_def.id: ext_def}
     for inc in incidents:
         mark = tlp_marking(inc.tlp)
         objects[mark.id] = mark
@@ -63,13 +145,15 @@ def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
             object_marking_refs=refs,
             labels=[inc.incident_type],
             external_references=[{"source_name": "mufakat", "external_id": inc.reference}],
-            x_mufakat_incident_type=inc.incident_type,
-            x_mufakat_severity=inc.severity,
-            x_mufakat_status=inc.status,
-            x_mufakat_occurred_at=inc.occurred_at.isoformat(),
-            x_mufakat_depth_m=inc.depth_m,
-            x_mufakat_affected_states=inc.affected_states,
-            allow_custom=True,
+            extensions=_ext(
+                incident_type=inc.incident_type,
+                severity=inc.severity,
+                status=inc.status,
+                occurred_at=inc.occurred_at.isoformat(),
+                depth_m=inc.depth_m,
+                uncertainty_km=inc.uncertainty_km,
+                affected_states=inc.affected_states,
+            ),
         )
         objects[incident.id] = incident
         loc = stix2.Location(
@@ -92,17 +176,9 @@ def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
             object_marking_refs=refs,
         )
         objects[rel.id] = rel
-        for a in impact_for(user, inc)["assets"]:
-            infra = stix2.Infrastructure(
-                id=_sid("infrastructure", f"asset:{a['id']}"),
-                created="2022-11-11T00:00:00.000Z",
-                modified="2022-11-11T00:00:00.000Z",
-                name=a["name"],
-                infrastructure_types=[
-                    "undersea-cable" if a["kind"] == AssetKind.CABLE else "undersea-" + a["kind"]
-                ],
-                allow_custom=True,
-            )
+        # The affected set only: assets that were merely nearby are not part of the incident.
+        for a in affected_entries(impact_for(user, inc)):
+            infra = infrastructure(a["id"], a["name"], a["kind"], a.get("states") or [])
             objects[infra.id] = infra
             link = stix2.Relationship(
                 id=_sid("relationship", f"incident:{inc.pk}:asset:{a['id']}"),
@@ -115,7 +191,7 @@ def stix_bundle(incidents: Iterable[Incident], user: Any) -> stix2.Bundle:
                 object_marking_refs=refs,
             )
             objects[link.id] = link
-    return stix2.Bundle(objects=list(objects.values()), allow_custom=True)
+    return stix2.Bundle(objects=list(objects.values()))
 
 
 MISP_DISTRIBUTION: dict[str, int] = {
@@ -166,7 +242,7 @@ def misp_event(inc: Incident) -> dict[str, Any]:
                         "value": f"affected-state:{s}",
                         "to_ids": False,
                     }
-                    for s in inc.affected_states
+                    for s in inc.affected_states  # states served by affected cables only
                 ),
             ],
             "Object": [

@@ -100,9 +100,22 @@ class IncidentForm(forms.Form):
         assert isinstance(shared_with, forms.ModelMultipleChoiceField)  # noqa: S101 - narrows for mypy
         assert isinstance(sharing_group, forms.ModelChoiceField)  # noqa: S101
         shared_with.queryset = others
+        # Every organisation visible at once: a four-row box hid most of them.
+        shared_with.widget.attrs["size"] = str(min(max(others.count(), 4), 30))
         sharing_group.queryset = core_queries.sharing_groups_for(user)
         _limit_assets(self, user)
         self.fields["occurred_at"].initial = timezone.now().strftime("%Y-%m-%dT%H:%M")
+        # Say the TLP ceiling before submit, in the words of the error it would otherwise cause.
+        self.fields["distribution"].help_text = " ".join(
+            [
+                str(_("The TLP marking caps how far a report may be shared:")),
+                *(
+                    _("%(tlp)s allows at most “%(max)s”.")
+                    % {"tlp": TLP(t).label, "max": Distribution(d).label}
+                    for t, d in TLP_MAX_DISTRIBUTION.items()
+                ),
+            ]
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

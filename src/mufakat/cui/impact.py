@@ -1,5 +1,14 @@
-"""Impact analysis: which assets lie within a radius of an incident, which states they serve and
-what redundancy those states keep.
+"""Impact analysis: which assets an incident affects, which lie nearby, which states the affected
+cables serve and what redundancy those states keep.
+
+Two sets, because a fault on one fibre pair does not cut every cable in a 50 km corridor:
+
+- **affected**: the asset the reporter named; failing that, every route whose nearest point lies
+  within the position uncertainty plus the route data's own stated accuracy
+  (`ROUTE_ACCURACY_KM`: TeleGeography and GEM routes are drawn, not surveyed);
+- **nearby**: every route within the impact radius, for situational awareness only.
+
+Affected states, redundancy, alerts and exports come from the affected set alone.
 
 Routes are indexed as two-point segments in a shapely STRtree (cheap bounding-box prefilter);
 candidate distances are computed vectorised in a local frame, then the nearest point of each
@@ -24,10 +33,20 @@ from django.db.models import Count, Max
 
 from mufakat.core.geo.geometry import geodesic_km
 from mufakat.core.sharing.querysets import private_visible
-from mufakat.cui.models import Asset, AssetKind, Segment
+from mufakat.cui.models import Asset, AssetKind, AssetSource, Segment
 
 KM_PER_DEG = 111.195  # mean-sphere degree, for the prefilter box only
 DEFAULT_RADIUS_KM = 50.0
+# How far a drawn route may lie from the real one, by data source. TeleGeography publishes
+# schematic routes (the map's own disclaimer); GEM digitises pipelines at km scale (its 1 km land
+# mask). An organisation uploads its own route, usually from a route position list.
+ROUTE_ACCURACY_KM: dict[str, float] = {
+    AssetSource.TELEGEOGRAPHY: 2.0,
+    AssetSource.GEM: 2.0,
+    AssetSource.UPLOAD: 0.5,
+}
+BASIS_ASSET = "reported_asset"
+BASIS_POSITION = "position"
 
 
 @dataclass
@@ -37,6 +56,11 @@ class AssetInfo:
     kind: str
     states: list[str]
     private_to: int | None = None  # uploading organisation's id; None for public reference data
+    source: str = AssetSource.TELEGEOGRAPHY
+
+    @property
+    def accuracy_km(self) -> float:
+        return ROUTE_ACCURACY_KM.get(self.source, max(ROUTE_ACCURACY_KM.values()))
 
 
 @dataclass
@@ -86,11 +110,29 @@ class SegmentIndex:
         dlat = radius_km / KM_PER_DEG * 1.01
         dlon = min(radius_km / (KM_PER_DEG * k) * 1.01, 180.0)
         idx = self.tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        return self._measure(lat, lon, idx, org_id, radius_km)
+
+    def distance_to(
+        self, lat: float, lon: float, asset_id: int, org_id: int | None = None
+    ) -> tuple[int, float, int] | None:
+        """(asset id, distance km, nearest segment id) for one asset, however far it is."""
+        hits = self._measure(lat, lon, np.flatnonzero(self.asset_ids == asset_id), org_id, None)
+        return hits[0] if hits else None
+
+    def _measure(
+        self,
+        lat: float,
+        lon: float,
+        idx: np.ndarray[Any, Any],
+        org_id: int | None,
+        radius_km: float | None,
+    ) -> list[tuple[int, float, int]]:
         # Drop other organisations' uploads before any distance is measured.
         owner = self.owners[idx]
         idx = idx[(owner == 0) | (owner == (org_id or 0))]
         if len(idx) == 0:
             return []
+        k = max(math.cos(math.radians(lat)), 0.01)
         c = self.coords[idx]
         ax = ((c[:, 0] - lon + 180.0) % 360.0 - 180.0) * k
         bx = ((c[:, 2] - lon + 180.0) % 360.0 - 180.0) * k
@@ -106,10 +148,11 @@ class SegmentIndex:
         best = order[first]
         out = []
         for i in best:
-            if approx[i] > radius_km * 1.02:  # projection error at these scales is well below 2 %
+            # Projection error at these scales is well below 2 %.
+            if radius_km is not None and approx[i] > radius_km * 1.02:
                 continue
             d = geodesic_km(lat, lon, lat + float(py[i]), lon + float(px[i]) / k)
-            if d <= radius_km:
+            if radius_km is None or d <= radius_km:
                 out.append((int(aid[i]), d, int(self.seg_ids[idx[i]])))
         out.sort(key=lambda r: (r[1], r[0]))
         return out
@@ -120,15 +163,24 @@ class SegmentIndex:
         lon: float,
         radius_km: float = DEFAULT_RADIUS_KM,
         org_id: int | None = None,
+        *,
+        uncertainty_km: float = 1.0,
+        asset_id: int | None = None,
     ) -> dict[str, Any]:
-        """Assets within the radius for organisation `org_id` (public + its own uploads, each
-        marked with `private_to`); states and redundancy from public cables only."""
+        """Nearby assets within the radius for organisation `org_id` (public + its own uploads,
+        each marked with `private_to`), each flagged `affected` or not (module docstring);
+        states and redundancy from affected public cables only."""
         hits = self.nearby(lat, lon, radius_km, org_id)
+        reported = self.distance_to(lat, lon, asset_id, org_id) if asset_id is not None else None
+        if reported is not None and all(h[0] != reported[0] for h in hits):
+            hits = sorted([*hits, reported], key=lambda r: (r[1], r[0]))
         assets = []
         affected_cables: set[int] = set()
         states: set[str] = set()
         for aid, dist, seg in hits:
             info = self.assets[aid]
+            tolerance = uncertainty_km + info.accuracy_km
+            affected = aid == asset_id if reported is not None else dist <= tolerance
             assets.append(
                 {
                     "id": aid,
@@ -138,9 +190,11 @@ class SegmentIndex:
                     "segment_id": seg,
                     "states": info.states,
                     "private_to": info.private_to,
+                    "affected": affected,
+                    "accuracy_km": info.accuracy_km,
                 }
             )
-            if info.kind == AssetKind.CABLE and info.private_to is None:
+            if affected and info.kind == AssetKind.CABLE and info.private_to is None:
                 affected_cables.add(aid)
                 states.update(info.states)
         redundancy = {}
@@ -154,6 +208,8 @@ class SegmentIndex:
             }
         return {
             "radius_km": radius_km,
+            "uncertainty_km": uncertainty_km,
+            "basis": BASIS_ASSET if reported is not None else BASIS_POSITION,
             "assets": assets,
             "segments": [a["segment_id"] for a in assets],
             "affected_states": sorted(states),
@@ -179,9 +235,14 @@ def load_index() -> SegmentIndex:
             return _index
         assets = {
             a["pk"]: AssetInfo(
-                a["pk"], a["name"], a["kind"], list(a["states"] or []), a["owner_org"]
+                a["pk"],
+                a["name"],
+                a["kind"],
+                list(a["states"] or []),
+                a["owner_org"],
+                a["source"],
             )
-            for a in Asset.objects.values("pk", "name", "kind", "states", "owner_org")
+            for a in Asset.objects.values("pk", "name", "kind", "states", "owner_org", "source")
         }
         # Imports commit batch by batch: segments of a batch committed after the assets were
         # read are left out here, and the version (read before both) makes the next call
@@ -198,10 +259,31 @@ def load_index() -> SegmentIndex:
 
 
 def analyse(
-    lat: float, lon: float, radius_km: float = DEFAULT_RADIUS_KM, org_id: int | None = None
+    lat: float,
+    lon: float,
+    radius_km: float = DEFAULT_RADIUS_KM,
+    org_id: int | None = None,
+    *,
+    uncertainty_km: float = 1.0,
+    asset_id: int | None = None,
 ) -> dict[str, Any]:
     """Impact as organisation `org_id` may know it (public reference assets only when None)."""
-    return load_index().analyse(lat, lon, radius_km, org_id)
+    return load_index().analyse(
+        lat, lon, radius_km, org_id, uncertainty_km=uncertainty_km, asset_id=asset_id
+    )
+
+
+def is_affected(entry: dict[str, Any]) -> bool:
+    """An impact stored before the affected/nearby split listed only "affected" assets."""
+    return bool(entry.get("affected", True))
+
+
+def affected_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in result.get("assets", []) if is_affected(a)]
+
+
+def nearby_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in result.get("assets", []) if not is_affected(a)]
 
 
 def visible_impact(result: dict[str, Any], org_id: int | None) -> dict[str, Any]:

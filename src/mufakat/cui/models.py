@@ -232,6 +232,13 @@ class Incident(SharedRecord):
     def allowed_next(self) -> list[str]:
         return sorted(TRANSITIONS[self.status], key=[s.value for s in Status].index)
 
+    def next_forward(self) -> str | None:
+        """The usual next step: the first allowed status further along the lifecycle (a
+        failed repair going back to "planned" is allowed, but never the default)."""
+        order = [s.value for s in Status]
+        ahead = [s for s in self.allowed_next() if order.index(s) > order.index(self.status)]
+        return ahead[0] if ahead else None
+
 
 class IncidentUpdate(models.Model):
     """One entry in an incident's timeline; visible to whoever may see the incident."""

@@ -5,17 +5,19 @@ uploads, never another organisation's."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower
 
 from mufakat.core.geo.sealanes import SeaRouteError, sea_route
 from mufakat.core.models import Subscription, user_org
 from mufakat.core.notifications.subscriptions import subscriptions_for
 from mufakat.core.sharing import queries as core_queries
-from mufakat.cui.impact import visible_impact
+from mufakat.cui.impact import load_index, visible_impact
 from mufakat.cui.models import (
     Asset,
     AssetKind,
@@ -124,6 +126,69 @@ def dashboard(user: Any) -> dict[str, Any]:
         "mttr_hours": (sum(durations) / len(durations)) if durations else None,
         "restored_count": len(durations),
     }
+
+
+def asset_labels(user: Any, shown: Iterable[Asset]) -> dict[int, str]:
+    """Names that tell assets apart: a name that several visible assets share gets its kind
+    and source id (GEM has e.g. two "Badak-Bontang 2 Gas Pipeline" routes)."""
+    shown = list(shown)
+    lowered = {a.name.lower() for a in shown}
+    shared = set(
+        visible_assets(user)
+        .annotate(lname=Lower("name"))
+        .filter(lname__in=lowered)
+        .values("lname")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("lname", flat=True)
+    )
+    return {
+        a.pk: f"{a.name} ({a.get_kind_display()} {a.external_id})"
+        if a.name.lower() in shared
+        else a.name
+        for a in shown
+    }
+
+
+@dataclass
+class AssetChoice:
+    id: int
+    label: str
+    distance_km: float | None
+
+
+def asset_choices(
+    user: Any,
+    q: str = "",
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    radius_km: float = 50.0,
+    keep: int | None = None,
+    limit: int = 200,
+) -> list[AssetChoice]:
+    """The report form's asset picker: with a position, the routes within the radius, nearest
+    first (impact index, the user's own organisation's uploads included); else every visible
+    asset by name. `q` narrows either by name; `keep` (the current choice) is always listed."""
+    qs = visible_assets(user)
+    if q:
+        qs = qs.filter(name__icontains=q)
+    chosen: list[tuple[Asset, float | None]]
+    if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+        radius_km = min(max(radius_km, 1.0), 500.0)
+        near = load_index().nearby(lat, lon, radius_km, viewer_org_id(user))
+        by_id = {a.pk: a for a in qs.filter(pk__in=[aid for aid, _d, _s in near])}
+        chosen = [(by_id[aid], float(d)) for aid, d, _s in near if aid in by_id]
+        del chosen[limit:]
+    else:
+        chosen = [(a, None) for a in qs.order_by(Lower("name"), "pk")[:limit]]
+    if keep is not None and all(a.pk != keep for a, _d in chosen):
+        # The asset already chosen stays selectable when it is far away or past the limit.
+        kept = visible_assets(user).filter(pk=keep).first()
+        if kept is not None:
+            chosen.insert(0, (kept, None))
+    labels = asset_labels(user, [a for a, _d in chosen])
+    return [AssetChoice(a.pk, labels[a.pk], d) for a, d in chosen]
 
 
 def asset(user: Any, pk: Any) -> Asset:

@@ -17,6 +17,12 @@ class ImpactAssetOut(Schema):
     name: str
     kind: str
     distance_km: float
+    affected: bool = Field(
+        True,
+        description="The reported asset, or within the position uncertainty plus the route's "
+        "accuracy; false: only within the impact radius (nearby)",
+    )
+    accuracy_km: float | None = Field(None, description="Stated accuracy of the route data")
 
 
 class RedundancyOut(Schema):
@@ -27,8 +33,11 @@ class RedundancyOut(Schema):
 
 class ImpactOut(Schema):
     assets: list[ImpactAssetOut]
-    affected_states: list[str]
+    affected_states: list[str] = Field(..., description="Served by affected public cables")
     redundancy: dict[str, RedundancyOut] = {}
+    basis: str = Field(
+        "", description="reported_asset or position: how the affected set was chosen"
+    )
 
 
 class IncidentIn(Schema):

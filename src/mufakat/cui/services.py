@@ -34,6 +34,7 @@ from mufakat.core.sharing import queries as core_queries
 from mufakat.core.sharing.markings import tlp_of
 from mufakat.core.sharing.services import ensure_grant, guarded_write
 from mufakat.cui import impact, importers
+from mufakat.cui.exports import extension_properties
 from mufakat.cui.models import (
     TRANSITIONS,
     Asset,
@@ -129,8 +130,17 @@ def _check_sharing(actor: Any, data: IncidentInput) -> None:
 def apply_impact(incident: Incident, org_id: int | None) -> dict[str, Any]:
     """Analyse against public assets plus organisation `org_id`'s own uploads (the reporting
     state's). Each listed asset carries `private_to`, so readers are shown only what they may
-    see; affected states (which drive alerts to other states) come from public cables only."""
-    result = impact.analyse(incident.lat, incident.lon, incident.impact_radius_km, org_id)
+    see, and `affected` (the reported asset, else routes within the position uncertainty plus
+    the route's accuracy); affected states (which drive alerts to other states) come from
+    affected public cables only."""
+    result = impact.analyse(
+        incident.lat,
+        incident.lon,
+        incident.impact_radius_km,
+        org_id,
+        uncertainty_km=incident.uncertainty_km,
+        asset_id=incident.asset_id,
+    )
     incident.impact = result
     incident.affected_states = result["affected_states"]
     return result
@@ -237,7 +247,7 @@ def file_incident(actor: Any, data: IncidentInput, *, alert: bool = True) -> Fil
         guarded_write(actor, incident, Action.ADD)
         if data.distribution == Distribution.NAMED:
             incident.shared_with.set(data.shared_with)
-        incident.affected_assets.set([a["id"] for a in result["assets"]])
+        incident.affected_assets.set([a["id"] for a in impact.affected_entries(result)])
         IncidentUpdate.objects.create(
             # No text: the status line says it, and a stored sentence would keep the
             # reporter's language for every reader.
@@ -255,7 +265,7 @@ def alert_recipients(incident: Incident) -> list[Any]:
     may see the asset). notify() then keeps those the incident is shared with and who have not
     muted it."""
     codes = {*incident.affected_states, incident.owner_org.code}
-    asset_ids = {str(a["id"]) for a in incident.impact.get("assets", [])}
+    asset_ids = {str(a["id"]) for a in impact.affected_entries(incident.impact)}
     if incident.asset_id:
         asset_ids.add(str(incident.asset_id))
     subject = AlertSubject(
@@ -482,9 +492,10 @@ def _stix_incident(inc: Any, loc: Any) -> IncidentInput:
             % inc["id"]
         )
     tlp = tlp_of(inc.get("object_marking_refs", []), TLP.AMBER)
-    itype = str(inc.get("x_mufakat_incident_type", IncidentType.UNKNOWN))
-    severity = inc.get("x_mufakat_severity", Severity.MODERATE)
-    occurred = inc.get("x_mufakat_occurred_at")
+    props = extension_properties(inc)  # Mufakat's extension, or bare x_mufakat_* of old bundles
+    itype = str(props.get("incident_type", IncidentType.UNKNOWN))
+    severity = props.get("severity", Severity.MODERATE)
+    occurred = props.get("occurred_at")
     try:
         occurred_at = parse_datetime(str(occurred)) if occurred else inc["created"]
     except ValueError:
@@ -496,7 +507,7 @@ def _stix_incident(inc: Any, loc: Any) -> IncidentInput:
                 % {"id": inc["id"], "v": str(occurred)[:40]}
             }
         )
-    depth = inc.get("x_mufakat_depth_m")
+    depth = props.get("depth_m")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int | float)):
         raise ValidationError({"depth_m": _("Incident %s: depth must be a number.") % inc["id"]})
     return IncidentInput(

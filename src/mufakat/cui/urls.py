@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from mufakat.cui import views
+from mufakat.cui import taxii, views
 
 app_name = "cui"
 urlpatterns = [
@@ -19,10 +19,21 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("assets/", views.asset_list, name="assets"),
     path("assets/<int:pk>/", views.asset_detail, name="asset"),
+    path("assets/options/", views.asset_options, name="asset_options"),
     path("upload/", views.upload, name="upload"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path("geo/cables.geojson", views.cables_geojson, name="cables_geojson"),
     path("geo/pipelines.geojson", views.pipelines_geojson, name="pipelines_geojson"),
     path("geo/landing-points.geojson", views.landing_points_geojson, name="landing_points_geojson"),
+    # TAXII 2.1 (read-only): discovery, one API root, its collections and their objects.
+    path("taxii2/", taxii.discovery, name="taxii_discovery"),
+    path("taxii2/api/", taxii.api_root, name="taxii_root"),
+    path("taxii2/api/collections/", taxii.collections, name="taxii_collections"),
+    path("taxii2/api/collections/<str:collection_id>/", taxii.collection, name="taxii_collection"),
+    path(
+        "taxii2/api/collections/<str:collection_id>/objects/",
+        taxii.objects,
+        name="taxii_objects",
+    ),
     path("geo/incidents.geojson", views.incidents_geojson, name="incidents_geojson"),
 ]

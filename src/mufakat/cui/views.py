@@ -3,6 +3,7 @@ imports and subscriptions. Reads via cui.queries (restrict()), writes via cui.se
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +37,7 @@ from mufakat.cui.forms import (
     UpdateForm,
     UploadForm,
 )
+from mufakat.cui.impact import affected_entries, nearby_entries
 from mufakat.cui.layers import STATUS_DONE
 from mufakat.cui.models import (
     ATTRIBUTION,
@@ -194,7 +197,12 @@ def alerted_banner(filed: services.Filed) -> str:
 def incident_new(request: HttpRequest) -> HttpResponse:
     if not can_report(request.user):
         raise PermissionDenied(_("Your role cannot file reports."))
-    initial = {k: request.GET[k] for k in ("lat", "lon") if k in request.GET}
+    initial: dict[str, Any] = {k: request.GET[k] for k in ("lat", "lon") if k in request.GET}
+    # "Report on this cable" links here with ?asset=ID; an asset the user may not see (or a
+    # malformed id) is simply not preselected.
+    asset_id = request.GET.get("asset", "")
+    if asset_id.isdigit() and queries.visible_assets(request.user).filter(pk=asset_id).exists():
+        initial["asset"] = int(asset_id)
     form = IncidentForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -205,15 +213,42 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, alerted_banner(filed))
             return redirect("cui:incident", pk=filed.incident.pk)
     return render(
-        request, "cui/incident_form.html", {"form": form}, status=422 if form.errors else 200
+        request,
+        "cui/incident_form.html",
+        {"form": form, **_asset_picker(request, form)},
+        status=422 if form.errors else 200,
     )
+
+
+def _asset_picker(request: HttpRequest, form: IncidentForm) -> dict[str, Any]:
+    """The picker's first options: near the position already in the form (from the map, the
+    URL or a rejected submission), else every asset by name; the chosen one kept."""
+    data = form.data if form.is_bound else form.initial
+
+    def number(key: str) -> float | None:
+        try:
+            value = float(data.get(key) or "")
+        except (TypeError, ValueError):
+            return None
+        return value if math.isfinite(value) else None
+
+    chosen = str(data.get("asset") or "")
+    selected = int(chosen) if chosen.isdigit() else None
+    choices = queries.asset_choices(
+        request.user,
+        lat=number("lat"),
+        lon=number("lon"),
+        radius_km=number("impact_radius_km") or 50.0,
+        keep=selected,
+    )
+    return {"asset_choices": choices, "asset_selected": selected}
 
 
 @login_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inc = queries.incident(request.user, pk)
     may_change = can(request.user, inc, Action.CHANGE)
-    status_form = StatusForm()
+    status_form = StatusForm(initial={"status": inc.next_forward()})
     status_form.fields["status"].choices = [(s, Status(s).label) for s in inc.allowed_next()]  # type: ignore[attr-defined]
     speed = request.GET.get("speed")
     try:
@@ -223,10 +258,13 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             speed_kn = None
     except ValueError:
         speed_kn = None
+    seen = queries.impact_for(request.user, inc)
     ctx = {
         "incident": inc,
         # What this reader may see of the impact and of the asset it was reported on.
-        "impact": queries.impact_for(request.user, inc),
+        "impact": seen,
+        "affected": affected_entries(seen),
+        "nearby": nearby_entries(seen),
         "asset": queries.incident_asset(request.user, inc),
         "updates": inc.updates.select_related("author"),
         "attachments": inc.attachments.all(),
@@ -354,13 +392,49 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     filters = AssetFilterSet(
         request.GET or None, queries.visible_assets(request.user), request=request
     )
-    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    # Case-insensitive name order (TeleGeography and GEM capitalise differently).
+    ordered = filters.qs.order_by(Lower("name"), "pk")
+    page = Paginator(ordered, 50).get_page(request.GET.get("page"))
+    labels = queries.asset_labels(request.user, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     template = "cui/asset_list.html#table" if _partial(request) else "cui/asset_list.html"
     return render(
-        request, template, {"form": filters.form, "page": page, "query": query.urlencode()}
+        request,
+        template,
+        {
+            "form": filters.form,
+            "page": page,
+            "rows": [(a, labels[a.pk]) for a in page.object_list],
+            "query": query.urlencode(),
+        },
     )
+
+
+@login_required
+def asset_options(request: HttpRequest) -> HttpResponse:
+    """The report form's asset choices (HTMX): near the typed position first, nearest first,
+    narrowed by a search; the form itself still accepts any asset the user may see."""
+    lat: float | None
+    lon: float | None
+    try:
+        lat = float(request.GET.get("lat", ""))
+        lon = float(request.GET.get("lon", ""))
+        radius = float(request.GET.get("impact_radius_km") or 50)
+    except ValueError:  # no (or a half-typed) position: every asset by name
+        lat = lon = None
+        radius = 50.0
+    chosen = request.GET.get("asset", "")
+    selected = int(chosen) if chosen.isdigit() else None
+    choices = queries.asset_choices(
+        request.user,
+        request.GET.get("q", "").strip()[:100],
+        keep=selected,
+        lat=lat if lat is not None and math.isfinite(lat) else None,
+        lon=lon if lon is not None and math.isfinite(lon) else None,
+        radius_km=radius if math.isfinite(radius) else 50.0,
+    )
+    return render(request, "cui/_asset_options.html", {"choices": choices, "selected": selected})
 
 
 @login_required
@@ -374,6 +448,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cui/asset_detail.html",
         {
             "asset": a,
+            "may_report": can_report(request.user),
             "landing_points": a.landing_points.all(),
             "incidents": history[:50],
             "redundancy": sorted(queries.redundancy(request.user, a).items()),

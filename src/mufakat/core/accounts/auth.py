@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -100,8 +100,11 @@ class TokenRefused(PermissionDenied):
     """A token may not be issued to this user (yet)."""
 
 
-def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
-    """Create a token; the plain value is returned once and never stored."""
+def issue_token(
+    user: Any, name: str, days: int | None = 90, *, expires: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token valid for `days` (or until `expires`); the plain value is returned once
+    and never stored."""
     from mufakat.core.accounts.twofactor import needs_enrolment
 
     # A token is a second way in that skips the second factor: nobody whose role requires
@@ -109,12 +112,14 @@ def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, 
     if needs_enrolment(user):
         raise TokenRefused(_("Set up two-factor authentication before creating API tokens."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if expires is None and days:
+        expires = timezone.now() + timedelta(days=days)
     token = ApiToken.objects.create(
         user=user,
         name=name[:100],
         prefix=raw[:12],
         digest=hashlib.sha256(raw.encode()).hexdigest(),
-        expires=timezone.now() + timedelta(days=days) if days else None,
+        expires=expires,
     )
     audit.record(
         AuditAction.TOKEN,
@@ -127,21 +132,27 @@ def issue_token(user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, 
     return token, raw
 
 
-def revoke_token(user: Any, pk: int) -> bool:
-    """Delete one of the user's own tokens, audited; False when it is not theirs or missing."""
-    token = ApiToken.objects.filter(user_id=user.pk or 0, pk=pk).first()
-    if token is None:
-        return False
+def revoke_token(token: ApiToken, actor: Any = None) -> None:
+    """Delete a token (it stops working at once) and audit who revoked it."""
+    pk, name = token.pk, token.name
     with transaction.atomic():
         token.delete()
         audit.record(
             AuditAction.TOKEN,
-            actor=user,
+            actor=actor or token.user,
             object_type="core.apitoken",
             object_id=str(pk),
-            object_repr=token.name,
+            object_repr=name,
             message="revoked",
         )
+
+
+def revoke_own_token(user: Any, pk: int) -> bool:
+    """Revoke one of the user's own tokens; False when it is not theirs or missing."""
+    token = ApiToken.objects.filter(user_id=user.pk or 0, pk=pk).first()
+    if token is None:
+        return False
+    revoke_token(token, user)
     return True
 
 

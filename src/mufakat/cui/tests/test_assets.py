@@ -54,7 +54,11 @@ def test_impact_singapore_strait_sorted_geodesic(assets: None) -> None:
     assert {"SG", "ID", "MY"} <= set(result["affected_states"])
     sg = result["redundancy"]["SG"]
     assert sg["total"] == sg["affected"] + sg["remaining"]
-    assert sg["affected"] > 10
+    # Affected: within the default 1 km uncertainty + 2 km TeleGeography accuracy; the rest of
+    # the 50 km circle is only nearby and never counts against redundancy.
+    within = {a["id"] for a in result["assets"] if a["distance_km"] <= 3.0}
+    assert {a["id"] for a in result["assets"] if a["affected"]} == within
+    assert 0 < sg["affected"] < len(result["assets"]) - len(within)
 
 
 def test_impact_matches_naive_distance(assets: None) -> None:
@@ -119,7 +123,7 @@ def test_cli_impact_json(assets: None) -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert set(data) == {"assets", "affected_states"}
-    assert set(data["assets"][0]) == {"id", "name", "kind", "distance_km"}
+    assert set(data["assets"][0]) == {"id", "name", "kind", "distance_km", "affected"}
     assert "SG" in data["affected_states"]
     bad = CliRunner().invoke(app, ["impact", "--lat", "95", "--lon", "104.0", "--json"])
     assert bad.exit_code == 2

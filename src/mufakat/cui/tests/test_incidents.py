@@ -68,7 +68,9 @@ def test_report_computes_impact_and_updates(group_only: Incident) -> None:
     inc = group_only
     assert inc.owner_org.code == "SG"
     assert {"SG", "MY", "ID"} <= set(inc.affected_states)
-    assert inc.affected_assets.count() == len(inc.impact["assets"]) > 5
+    affected = [a["id"] for a in inc.impact["assets"] if a["affected"]]
+    assert sorted(inc.affected_assets.values_list("pk", flat=True)) == sorted(affected)
+    assert 5 < len(affected) < len(inc.impact["assets"])
     assert inc.updates.get().status_to == Status.REPORTED
 
 
@@ -91,6 +93,7 @@ def test_named_distribution_alerts_named_state(assets: None, people: dict[str, A
         people["sg_reporter"],
         lat=14.0,
         lon=120.3,
+        uncertainty_km=10,  # EAC-C2C (PH) lies 8 km off
         distribution=Distribution.NAMED,
         tlp=TLP.AMBER,
         shared_with=[ph],

@@ -109,10 +109,12 @@ def test_upload_page_and_result_say_routes_stay_private(
 
 @pytest.fixture
 def strait_incident(route: Asset, people: dict[str, Any], focal_point: Any) -> Incident:
-    """SG incident in the Strait, shared with all ASEAN (TLP:GREEN); the route is within 30 km."""
+    """SG incident in the Strait, shared with all ASEAN (TLP:GREEN); the route is within 30 km.
+    The position is known to 20 km only, so the private route (~17 km off) is among the
+    affected assets, not merely nearby: every path below must still keep it out."""
     for code in ONLY_PRIVATE:
         focal_point(code)
-    return report(people["sg_reporter"])
+    return report(people["sg_reporter"], uncertainty_km=20)
 
 
 # Each path returns what a client gets back for the private route: (status, text).
@@ -261,7 +263,7 @@ def test_strait_incident_alerts_served_states_from_public_cables_only(
 
 
 def route_in(inc: Incident) -> bool:
-    return any(a["name"] == NAME for a in inc.impact["assets"])
+    return any(a["name"] == NAME and a["affected"] for a in inc.impact["assets"])
 
 
 def test_outsiders_cannot_report_on_or_subscribe_to_it(
