@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from mufakat.core import registry
         from mufakat.core.audit import signals  # noqa: F401  (connects the audit receivers)
+        from mufakat.core.sharing import grantcache  # noqa: F401  (connects the stamp's bumps)
 
         # Every module's spec is checked before anything serves: a mistake stops start-up with
         # a message that names the module and the field.

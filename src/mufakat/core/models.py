@@ -26,6 +26,7 @@ from mufakat.core.sharing.models import (
     SharingGroup,
 )
 from mufakat.core.tenancy.models import (
+    AccessVersion,
     Membership,
     ObjectPermission,
     Organisation,
@@ -37,6 +38,7 @@ from mufakat.core.tenancy.models import (
 
 __all__ = [
     "AIProvenance",
+    "AccessVersion",
     "ApiToken",
     "AuditEntry",
     "AuditHead",

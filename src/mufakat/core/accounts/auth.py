@@ -102,7 +102,13 @@ def user_for_token(raw: str) -> Any:
     if not raw.startswith(TOKEN_PREFIX):
         return None
     digest = hashlib.sha256(raw.encode()).hexdigest()
-    token = ApiToken.objects.select_related("user").filter(digest=digest).first()
+    # The membership and organisation come in the same query, as on the session path
+    # (ThrottledModelBackend.get_user): restrict() needs them on every API request.
+    token = (
+        ApiToken.objects.select_related("user__membership__organisation")
+        .filter(digest=digest)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

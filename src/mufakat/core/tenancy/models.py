@@ -171,7 +171,10 @@ def membership_of(user: User | Any) -> Membership | None:
         m = Membership.objects.select_related("organisation").filter(user=user).first()
         relation.set_cached_value(user, m)
     if m is not None and "roles" not in getattr(m, "_prefetched_objects_cache", {}):
-        models.prefetch_related_objects([m], "roles")
+        # From the cross-request cache while the access stamp is unchanged (one indexed read).
+        from mufakat.core.sharing import grantcache
+
+        grantcache.attach_roles(user, m)
     return m
 
 
@@ -185,3 +188,21 @@ def user_org(user: User | Any) -> Organisation | None:
     """The acting user's organisation, from the membership loaded once per request."""
     m = membership_of(user)
     return m.organisation if m else None
+
+
+class AccessVersion(models.Model):
+    """One row whose value changes with every change to roles, grants, memberships or groups.
+
+    Grants are cached across requests per process (core.sharing.grantcache) and used only while
+    this stamp is unchanged. It lives in the database, not in a cache, so that every worker
+    process sees it and it commits (or rolls back) with the change that bumped it.
+    """
+
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("access version")
+        verbose_name_plural = _("access versions")
+
+    def __str__(self) -> str:
+        return str(self.value)
