@@ -23,6 +23,7 @@ from mufakat.cui.schemas import (
     ImpactOut,
     IncidentFilterIn,
     IncidentIn,
+    IncidentListOut,
     IncidentOut,
     StatusIn,
     StixImportOut,
@@ -31,11 +32,12 @@ from mufakat.cui.schemas import (
 router = Router(tags=["cui"])
 
 
-@router.get("/incidents", response=list[IncidentOut])
+@router.get("/incidents", response=list[IncidentListOut])
 @paginate
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilterIn]) -> QuerySet[Incident]:
+    """Incidents you may see, newest first; each item without `impact` (see the detail)."""
     f = queries.IncidentFilter(**filters.dict())
-    return queries.filter_incidents(queries.incidents(request.user), f, request.user)
+    return queries.filter_incidents(queries.incident_rows(request.user), f, request.user)
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut)
@@ -130,7 +132,7 @@ def import_stix(request: HttpRequest, file: File[UploadedFile]) -> Status[StixIm
 def list_assets(request: HttpRequest, kind: str = "", q: str = "") -> QuerySet[Asset]:
     """Public reference assets plus routes uploaded by the caller's own organisation; an
     uploaded route is visible to that organisation only (`private` is true)."""
-    return queries.assets(request.user, kind, q)
+    return queries.assets(request.user, kind, q).defer(*queries.ASSET_LIST_DEFER)
 
 
 @router.get("/assets/{asset_id}", response=AssetOut)

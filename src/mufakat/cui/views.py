@@ -170,7 +170,7 @@ def _page_size(request: HttpRequest, default: int = 25, largest: int = 200) -> i
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
     form, f = _filter_from(request)
-    qs = queries.filter_incidents(queries.incidents(request.user), f, request.user)
+    qs = queries.filter_incidents(queries.incident_rows(request.user), f, request.user)
     page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -350,7 +350,10 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "")
     page = Paginator(
-        queries.assets(request.user, kind if kind in AssetKind.values else "", q), 50
+        queries.assets(request.user, kind if kind in AssetKind.values else "", q).defer(
+            *queries.ASSET_LIST_DEFER
+        ),
+        50,
     ).get_page(request.GET.get("page"))
     template = "cui/asset_list.html#table" if _partial(request) else "cui/asset_list.html"
     return render(
