@@ -9,8 +9,9 @@ Any save, delete or membership change of a role, grant, membership or Django gro
 change to a user's groups, sets a new random value in the same transaction (signals below):
 the next request of every worker process reloads. The value is random rather than a counter
 so that a rolled-back transaction (or a flushed test database) can never bring back a stamp
-under which other data was cached. Changes made around the ORM's signals (queryset.update(),
-bulk_create() of through rows, raw SQL) must call bump() themselves.
+under which other data was cached. update(), bulk_create() and bulk_update() on grants and
+memberships renew it too (tenancy.models.AccessQuerySet); changes made around all of these
+(a role's fields or through rows written in bulk, raw SQL) must call bump() themselves.
 """
 
 from __future__ import annotations

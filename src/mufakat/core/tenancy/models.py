@@ -3,7 +3,7 @@ their permission grants."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -47,6 +47,35 @@ class Organisation(models.Model):
         return self.kind == OrgKind.MEMBER
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
+class AccessQuerySet(models.QuerySet[_M]):
+    """Bulk writes that bypass save() signals still renew the access stamp, so the grants
+    cached across requests (core.sharing.grantcache) never outlive them."""
+
+    def update(self, **kwargs: Any) -> int:
+        n = super().update(**kwargs)
+        _bump()
+        return n
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[_M]:
+        made = super().bulk_create(*args, **kwargs)
+        _bump()
+        return made
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        n = super().bulk_update(*args, **kwargs)
+        _bump()
+        return n
+
+
+def _bump() -> None:
+    from mufakat.core.sharing.grantcache import bump
+
+    bump()
+
+
 class Role(models.Model):
     """A named bundle of permission grants (the grants live in ObjectPermission).
 
@@ -78,6 +107,8 @@ class Role(models.Model):
 
 class Membership(models.Model):
     """A user's one organisation, roles and second factor."""
+
+    objects = AccessQuerySet.as_manager()
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -116,6 +147,8 @@ class ObjectPermission(models.Model):
     Constraints are a dict (or list of dicts, OR-ed) of lookups on the target model; the tokens
     "$user" and "$org" are replaced by the acting user's id and organisation id.
     """
+
+    objects = AccessQuerySet.as_manager()
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
@@ -198,11 +231,12 @@ class AccessVersion(models.Model):
     process sees it and it commits (or rolls back) with the change that bumped it.
     """
 
-    value = models.BigIntegerField(_("value"), default=0)
+    # Internal (no admin, no page shows it), so its names are not translated.
+    value = models.BigIntegerField("value", default=0)
 
     class Meta:
-        verbose_name = _("access version")
-        verbose_name_plural = _("access versions")
+        verbose_name = "access version"
+        verbose_name_plural = "access versions"
 
     def __str__(self) -> str:
         return str(self.value)
