@@ -108,8 +108,6 @@ class Role(models.Model):
 class Membership(models.Model):
     """A user's one organisation, roles and second factor."""
 
-    objects = AccessQuerySet.as_manager()
-
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -130,6 +128,8 @@ class Membership(models.Model):
     totp_last_step = models.BigIntegerField(_("last TOTP step used"), default=0)
     email_alerts = models.BooleanField(_("e-mail alerts"), default=True)
 
+    objects = AccessQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
@@ -148,8 +148,6 @@ class ObjectPermission(models.Model):
     "$user" and "$org" are replaced by the acting user's id and organisation id.
     """
 
-    objects = AccessQuerySet.as_manager()
-
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -165,6 +163,8 @@ class ObjectPermission(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("users")
     )
     groups = models.ManyToManyField(Group, blank=True, related_name="+", verbose_name=_("groups"))
+
+    objects = AccessQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
