@@ -116,7 +116,9 @@ def test_a_revoked_membership_or_role_takes_effect_on_the_next_request(
     assert ids(c) == []
 
 
-def test_a_granted_role_takes_effect_on_the_next_request(sg: Organisation, dossier: Dossier) -> None:
+def test_a_granted_role_takes_effect_on_the_next_request(
+    sg: Organisation, dossier: Dossier
+) -> None:
     user = ensure_user(sg, "sg-late", [])
     c = token_client(user)
     assert ids(c) == []
