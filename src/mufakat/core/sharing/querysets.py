@@ -188,7 +188,6 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         return self.filter(grant, owner_org=org)
 
     def _restrict_shared(self, user: Any, action: str) -> Self:
-        from mufakat.core.tenancy.models import user_org
 
         model = self.model
         if not getattr(user, "is_authenticated", False) or not user.is_active:
