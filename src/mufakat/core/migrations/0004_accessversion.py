@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_role_flags_module_grants'),
+        ('core', '0003_ai_provenance_calls'),
     ]
 
     operations = [
