@@ -18,9 +18,7 @@ from __future__ import annotations
 import gzip
 import html
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +28,7 @@ import brotli  # type: ignore[import-untyped]
 import requests
 
 # Run as a script, so its folder is on sys.path and the sibling run.py imports directly.
-from run import CLI, free_port, production_env, wait_healthy
+from run import CLI, production_env, reserve_port, start_server, stop_server
 
 BROWSER = "gzip, deflate, br"
 LINKS = {"1 Mbit/s": 1_000_000, "256 kbit/s": 256_000}
@@ -59,17 +57,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mufakat-payload-") as tmp:
         env = {**production_env(), "MUFAKAT_DATA_DIR": str(Path(tmp) / "data")}
         subprocess.run([*CLI, "demo", "--no-serve"], env=env, check=True, capture_output=True)
-        port = free_port()
+        reservation = reserve_port()
+        port = reservation.getsockname()[1]
         url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port), "--no-worker", "--no-migrate"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        server = start_server(env, port, 1, Path(tmp) / "server.log", reservation)
         try:
-            wait_healthy(url, server)
             s = requests.Session()
             s.get(url + "/accounts/login/")
             s.post(
@@ -90,8 +82,7 @@ def main() -> None:
                     sys.exit(f"{path}: the compressed answer decodes to different content")
                 rows.append((path, plain, packed, enc))
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            stop_server(server)
     print("| resource | uncompressed bytes | sent to a browser | encoding |")
     print("|---|---|---|---|")
     for path, plain, packed, enc in rows:

@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
@@ -35,10 +36,93 @@ CLI = [sys.executable, "-m", "mufakat.cli"]
 DEFAULT_PG = "postgresql://root@127.0.0.1:5432/mufakat"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def reserve_port() -> socket.socket:
+    """A loopback port chosen by the kernel and held: the socket stays bound (never listening,
+    so it receives no connections) until the server has bound the same port with SO_REUSEPORT
+    (mufakat.serving). A port that was merely free a moment ago could meanwhile be taken by
+    another engineer's server, and the benchmark would measure theirs."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
+def listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+    return inodes
+
+
+def process_group_sockets(pgid: int) -> set[str]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            for fd in (entry / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    found.add(target[8:-1])
+        except OSError:
+            continue  # exited meanwhile
+    return found
+
+
+def start_server(
+    env: dict[str, str],
+    port: int,
+    workers: int,
+    log: Path,
+    reservation: socket.socket,
+    *,
+    command: list[str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`mufakat serve` (or `command`) on the reserved port; returns once every socket listening
+    on that port belongs to the server's own processes and /healthz answers."""
+    server = subprocess.Popen(
+        command
+        or [
+            *CLI,
+            "serve",
+            *["--port", str(port), "--workers", str(workers)],
+            "--no-worker",
+            "--no-migrate",
+        ],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(600):
+            if server.poll() is not None:
+                sys.exit(f"server exited with {server.returncode}; see {log}")
+            listening = listening_inodes(port)
+            if len(listening) >= workers:
+                if listening - process_group_sockets(server.pid):
+                    stop_server(server)
+                    sys.exit(f"another process listens on port {port}: not measuring it")
+                wait_healthy(f"http://127.0.0.1:{port}", server)
+                return server
+            time.sleep(0.1)
+        stop_server(server)
+        sys.exit("server did not listen within 60 s")
+    finally:
+        reservation.close()
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=60)
 
 
 def reachable(port: int) -> bool:
@@ -62,22 +146,45 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     sys.exit("server did not become healthy in 60 s")
 
 
-BENCH_DB = "mufakat_bench"
+BENCH_DB_PREFIX = "mufakat_bench_"
 
 
-def fresh_database(server_url: str) -> str:
-    """Drop and create the benchmark's own database on the server named by server_url, so
-    every run starts from the same demo data; the database named in the URL is never touched.
-    Returns the URL of the benchmark database."""
-    import psycopg
-    from psycopg import sql
+class OwnDatabase:
+    """A PostgreSQL database this run creates under a fresh random name and drops on exit.
 
-    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        name = sql.Identifier(BENCH_DB)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    return urlsplit(server_url)._replace(path=f"/{BENCH_DB}").geturl()
+    CREATE DATABASE fails if the name exists, so the database dropped at the end is always
+    the one this run created; no other database on the server is touched (the one named in
+    the server URL is used for nothing, not even the connection: "postgres" is)."""
+
+    def __init__(self, server_url: str | None) -> None:
+        self.server_url = server_url or DEFAULT_PG
+        self.name = BENCH_DB_PREFIX + secrets.token_hex(6)
+        self.created = False
+
+    def _admin(self) -> Any:
+        import psycopg
+
+        admin = psycopg.conninfo.make_conninfo(self.server_url, dbname="postgres")
+        return psycopg.connect(admin, autocommit=True)
+
+    def __enter__(self) -> str:
+        from psycopg import sql
+
+        with self._admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        self.created = True
+        return urlsplit(self.server_url)._replace(path=f"/{self.name}").geturl()
+
+    def __exit__(self, *exc: object) -> None:
+        from psycopg import sql
+
+        if not self.created or not self.name.startswith(BENCH_DB_PREFIX):
+            return
+        with self._admin() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+            )
+        self.created = False
 
 
 def measure(
@@ -91,26 +198,11 @@ def measure(
         sys.exit(f"`mufakat demo --no-serve` failed:\n{demo.stdout}\n{demo.stderr}")
     # Static files as in a deployment: collected once, not looked up in packages per worker.
     subprocess.run([*CLI, "manage", "collectstatic", "--noinput", "-v0"], env=env, check=True)
-    port = free_port()
+    reservation = reserve_port()
+    port = reservation.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            *CLI,
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--no-worker",
-            "--no-migrate",
-        ],
-        env=env,
-        stdout=(out / f"{label}-server.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = start_server(env, port, args.workers, out / f"{label}-server.log", reservation)
     try:
-        wait_healthy(url, server)
         print(f"== {label}: {args.users} users for {args.seconds} s against {url}", flush=True)
         prefix = out / label
         env = {**env, "MUFAKAT_BENCH_REQUEST_LOG": str(out / f"{label}-requests.csv")}
@@ -142,8 +234,7 @@ def measure(
             check=False,  # failures are reported in the table
         )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
     return summarise(out / f"{label}-requests.csv")
 
 
@@ -273,9 +364,13 @@ def main() -> None:
                 results["SQLite"] = measure(f"SQLite-{tag}", env, args, rate, out)
             if args.only in (None, "postgresql"):
                 if reachable(5432):
-                    url = fresh_database(pg_server)
-                    env = {**base, "MUFAKAT_DATA_DIR": str(out / f"pg-{tag}"), "DATABASE_URL": url}
-                    results["PostgreSQL"] = measure(f"PostgreSQL-{tag}", env, args, rate, out)
+                    with OwnDatabase(pg_server) as url:
+                        env = {
+                            **base,
+                            "MUFAKAT_DATA_DIR": str(out / f"pg-{tag}"),
+                            "DATABASE_URL": url,
+                        }
+                        results["PostgreSQL"] = measure(f"PostgreSQL-{tag}", env, args, rate, out)
                 else:
                     print("\nPostgreSQL: no server at 127.0.0.1:5432, skipped")
             reports.append(f"### Users arriving {arrival}\n\n{table(results)}")

@@ -28,15 +28,25 @@ def _sg() -> Organisation:
 
 
 def test_membership_roles_and_org_come_from_one_load() -> None:
-    user = make_user("sg-perf", _sg(), [RoleSlug.ANALYST])
-    with CaptureQueriesContext(connection) as q:
+    made = make_user("sg-perf", _sg(), [RoleSlug.ANALYST])
+    user = type(made).objects.get(pk=made.pk)  # as a request loads it
+    sg = _sg()
+    with CaptureQueriesContext(connection) as cold:
         m = membership_of(user)
         assert m is not None
-        assert user_org(user) == Organisation.objects.get(code="SG")
+        assert user_org(user) == sg
         assert role_slugs(user) == {RoleSlug.ANALYST}
         assert not requires_two_factor(user)
         assert user.membership is m
-    assert len(q) == 2  # membership with organisation, then its roles
+    # Membership with organisation, the access stamp, then (first time in this process) the
+    # roles, groups, grants and their object types, kept for the following requests.
+    assert len(cold) == 6, [q["sql"] for q in cold.captured_queries]
+    again = type(user).objects.get(pk=user.pk)  # the next request's user object
+    with CaptureQueriesContext(connection) as warm:
+        assert role_slugs(again) == {RoleSlug.ANALYST}
+        assert user_org(again) == sg
+        assert not requires_two_factor(again)
+    assert len(warm) == 2, [q["sql"] for q in warm.captured_queries]  # membership, stamp
 
 
 def test_role_change_is_seen_by_a_fresh_user_object() -> None:

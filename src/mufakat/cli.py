@@ -102,25 +102,16 @@ def worker_command() -> list[str]:
 
 
 def run_server(host: str, port: int, workers: int, with_worker: bool) -> None:
-    import uvicorn
     from django.conf import settings
+
+    from mufakat import serving
 
     worker: subprocess.Popen[bytes] | None = None
     if with_worker:
         worker = subprocess.Popen(worker_command())  # noqa: S603 - our own interpreter and module
         console.print(f"[dim]task worker started (pid {worker.pid})[/dim]")
     try:
-        uvicorn.run(
-            "mufakat.asgi:application",
-            host=host,
-            port=port,
-            workers=workers,
-            http="mufakat.serving:NoDelayHttpToolsProtocol",
-            # MUFAKAT_LOG_LEVEL governs the server's own lines too: at WARNING and above there
-            # is no per-request access line (behind a proxy, the proxy keeps that log).
-            log_level=settings.CONFIG.log_level.lower(),
-            lifespan="off",
-        )
+        serving.serve(host, port, workers, settings.CONFIG.log_level.lower())
     finally:
         if worker is not None:
             worker.terminate()

@@ -14,6 +14,7 @@ class CoreConfig(AppConfig):
         from mufakat.core import registry
         from mufakat.core.audit import signals  # noqa: F401  (connects the audit receivers)
         from mufakat.core.map import checks  # noqa: F401  (registers the map layer check)
+        from mufakat.core.sharing import grantcache  # noqa: F401  (connects the stamp's bumps)
         from mufakat.core.tenancy.reference import seed_reference_data
 
         # Every module's spec is checked before anything serves: a mistake stops start-up with

@@ -29,6 +29,7 @@ from mufakat.core.sharing.models import (
     SharingGroup,
 )
 from mufakat.core.tenancy.models import (
+    AccessVersion,
     Membership,
     ObjectPermission,
     Organisation,
@@ -40,6 +41,7 @@ from mufakat.core.tenancy.models import (
 
 __all__ = [
     "AIProvenance",
+    "AccessVersion",
     "ApiToken",
     "AuditEntry",
     "AuditHead",

@@ -25,6 +25,7 @@ from mufakat.cui.schemas import (
     EtaOut,
     ImpactOut,
     IncidentIn,
+    IncidentListOut,
     IncidentOut,
     StatusIn,
     StixImportOut,
@@ -33,11 +34,12 @@ from mufakat.cui.schemas import (
 router = Router(tags=["cui"])
 
 
-@router.get("/incidents", response=list[IncidentOut])
+@router.get("/incidents", response=list[IncidentListOut])
 @paginate
 @filtered(IncidentFilterSet)
 def list_incidents(request: HttpRequest, filters: IncidentFilterSet) -> QuerySet[Incident]:
-    return filters.narrow(queries.incidents(request.user))
+    """Incidents you may see, newest first; each item without `impact` (see the detail)."""
+    return filters.narrow(queries.incident_rows(request.user))
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut)
@@ -146,7 +148,7 @@ def import_stix(request: HttpRequest, file: File[UploadedFile]) -> Status[StixIm
 def list_assets(request: HttpRequest, filters: AssetFilterSet) -> QuerySet[Asset]:
     """Public reference assets plus routes uploaded by the caller's own organisation; an
     uploaded route is visible to that organisation only (`private` is true)."""
-    return filters.narrow(queries.visible_assets(request.user))
+    return filters.narrow(queries.visible_assets(request.user)).defer(*queries.ASSET_LIST_DEFER)
 
 
 @router.get("/assets/{asset_id}", response=AssetDetailOut)

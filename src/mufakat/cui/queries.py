@@ -80,6 +80,17 @@ def incidents(user: Any, action: str = "view") -> QuerySet[Incident]:
     return core_queries.visible(Incident, user, action).select_related(*BASE_SELECT)
 
 
+# Columns a list row never shows: the stored impact (up to several KB per incident) and the
+# reported asset's whole route, which select_related would otherwise load with every row.
+LIST_DEFER = ("impact", "asset__geometry", "asset__properties")
+ASSET_LIST_DEFER = ("geometry", "properties")
+
+
+def incident_rows(user: Any) -> QuerySet[Incident]:
+    """incidents() for list pages and list endpoints (see LIST_DEFER)."""
+    return incidents(user).defer(*LIST_DEFER)
+
+
 def incident(user: Any, pk: Any, action: str = "view") -> Incident:
     return core_queries.access(Incident, user, pk, action)
 

@@ -59,7 +59,10 @@ class IncidentIn(Schema):
     sharing_group_id: int | None = None
 
 
-class IncidentOut(Schema):
+class IncidentListOut(Schema):
+    """One row of the incident list: everything but the stored impact, which made a 50-item
+    page 170 KB (benchmarks/README.md, "API lists"); the detail endpoint has it."""
+
     id: int
     reference: str
     title: str
@@ -77,7 +80,6 @@ class IncidentOut(Schema):
     distribution: str
     tlp: str
     affected_states: list[str]
-    impact: ImpactOut | None
     created: datetime
     updated: datetime
 
@@ -89,6 +91,10 @@ class IncidentOut(Schema):
     def resolve_asset_id(obj: Any, context: Any) -> int | None:
         a = incident_asset(_reader(context), obj)
         return a.pk if a is not None else None
+
+
+class IncidentOut(IncidentListOut):
+    impact: ImpactOut | None
 
     @staticmethod
     def resolve_impact(obj: Any, context: Any) -> dict[str, Any] | None:

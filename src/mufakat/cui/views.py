@@ -163,7 +163,9 @@ def _page_size(request: HttpRequest, default: int = 25, largest: int = 200) -> i
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
     filters = _incident_filters(request)
-    page = Paginator(filters.qs, _page_size(request)).get_page(request.GET.get("page"))
+    # The list shows no impact or route: leave those columns unread (queries.LIST_DEFER).
+    rows = filters.qs.defer(*queries.LIST_DEFER)
+    page = Paginator(rows, _page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {
@@ -393,7 +395,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
         request.GET or None, queries.visible_assets(request.user), request=request
     )
     # Case-insensitive name order (TeleGeography and GEM capitalise differently).
-    ordered = filters.qs.order_by(Lower("name"), "pk")
+    ordered = filters.qs.order_by(Lower("name"), "pk").defer(*queries.ASSET_LIST_DEFER)
     page = Paginator(ordered, 50).get_page(request.GET.get("page"))
     labels = queries.asset_labels(request.user, page.object_list)
     query = request.GET.copy()

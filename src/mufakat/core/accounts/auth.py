@@ -160,6 +160,8 @@ def user_for_token(raw: str) -> Any:
     if not raw.startswith(TOKEN_PREFIX):
         return None
     digest = hashlib.sha256(raw.encode()).hexdigest()
+    # The membership and organisation come in the same query, as on the session path
+    # (ThrottledModelBackend.get_user): restrict() needs them on every API request.
     token = (
         ApiToken.objects.select_related("user__membership__organisation")
         .filter(digest=digest)

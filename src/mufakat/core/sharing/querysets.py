@@ -46,24 +46,17 @@ def constraint_q(
 
 
 def grants_for(user: Any) -> list[tuple[set[int], set[str], Any]]:
-    """The user's enabled grants as (content type ids, actions, constraints), cached on the user."""
+    """The user's enabled grants as (content type ids, actions, constraints).
+
+    Cached across requests per process and reused while core.AccessVersion is unchanged
+    (core.sharing.grantcache), and on the user object within a request.
+    """
     cached = getattr(user, ROLE_CACHE_ATTR, None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    from mufakat.core.tenancy.models import ObjectPermission, membership_of
+    from mufakat.core.sharing import grantcache
 
-    m = membership_of(user)
-    role_ids = [r.pk for r in m.roles.all()] if m else []
-    group_ids = list(user.groups.values_list("id", flat=True))
-    perms = (
-        ObjectPermission.objects.filter(enabled=True)
-        .filter(Q(roles__in=role_ids) | Q(users=user) | Q(groups__in=group_ids))
-        .distinct()
-        .prefetch_related("object_types")
-    )
-    result = [
-        ({ct.pk for ct in p.object_types.all()}, set(p.actions), p.constraints) for p in perms
-    ]
+    result = grantcache.grants(user)
     setattr(user, ROLE_CACHE_ATTR, result)
     return result
 
@@ -195,20 +188,50 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         return self.filter(grant, owner_org=org)
 
     def _restrict_shared(self, user: Any, action: str) -> Self:
-        from mufakat.core.tenancy.models import user_org
 
         model = self.model
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             if action != "view":
                 return self.none()
             return self.filter(sharing_q(model, user))
-        org = user_org(user)
+        filters = shared_filters(model, user, action)
+        if filters is None:
+            return self.none()
+        grant, scope = filters
+        return self.filter(grant).filter(scope)
+
+
+RESTRICT_CACHE_ATTR = "_mufakat_restrict_q"
+
+
+def shared_filters(model: type[models.Model], user: Any, action: str) -> tuple[Q, Q] | None:
+    """(grant, scope) of a signed-in user on a shared model, or None for nothing; built once per
+    request, model and action (a list builds it for the page and again in resolvers).
+
+    The key holds the organisation and roles the filter was built from, so a change to the
+    user's roles within the request builds it anew.
+    """
+    from mufakat.core.tenancy.models import membership_of, user_org
+
+    org = user_org(user)
+    m = membership_of(user)
+    key = (
+        model,
+        action,
+        org.pk if org else None,
+        frozenset(r.pk for r in m.roles.all()) if m else None,
+    )
+    memo: dict[Any, tuple[Q, Q] | None] | None = getattr(user, RESTRICT_CACHE_ATTR, None)
+    if memo is None:
+        memo = {}
+        setattr(user, RESTRICT_CACHE_ATTR, memo)
+    if key not in memo:
         grant = grant_q(model, user, action)
         if grant is None or org is None:
-            return self.none()
-        if action == "view":
-            return self.filter(grant).filter(sharing_q(model, user))
-        # Writes, sharing, exports of raw records and approvals stay inside the owner state.
-        if action == "export":
-            return self.filter(grant).filter(sharing_q(model, user))
-        return self.filter(grant).filter(owner_org=org)
+            memo[key] = None
+        elif action in ("view", "export"):
+            memo[key] = (grant, sharing_q(model, user))
+        else:
+            # Writes, sharing and approvals stay inside the owner state.
+            memo[key] = (grant, Q(owner_org=org))
+    return memo[key]

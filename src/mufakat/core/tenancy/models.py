@@ -3,7 +3,7 @@ their permission grants."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -45,6 +45,35 @@ class Organisation(models.Model):
     @property
     def is_member_state(self) -> bool:
         return self.kind == OrgKind.MEMBER
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class AccessQuerySet(models.QuerySet[_M]):
+    """Bulk writes that bypass save() signals still renew the access stamp, so the grants
+    cached across requests (core.sharing.grantcache) never outlive them."""
+
+    def update(self, **kwargs: Any) -> int:
+        n = super().update(**kwargs)
+        _bump()
+        return n
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[_M]:
+        made = super().bulk_create(*args, **kwargs)
+        _bump()
+        return made
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        n = super().bulk_update(*args, **kwargs)
+        _bump()
+        return n
+
+
+def _bump() -> None:
+    from mufakat.core.sharing.grantcache import bump
+
+    bump()
 
 
 class Role(models.Model):
@@ -103,6 +132,8 @@ class Membership(models.Model):
     # Alerts are written in this language; set when the user picks one in the shell.
     language = models.CharField(_("alert language"), max_length=10, blank=True)
 
+    objects = AccessQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
@@ -136,6 +167,8 @@ class ObjectPermission(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("users")
     )
     groups = models.ManyToManyField(Group, blank=True, related_name="+", verbose_name=_("groups"))
+
+    objects = AccessQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -175,7 +208,10 @@ def membership_of(user: User | Any) -> Membership | None:
         m = Membership.objects.select_related("organisation").filter(user=user).first()
         relation.set_cached_value(user, m)
     if m is not None and "roles" not in getattr(m, "_prefetched_objects_cache", {}):
-        models.prefetch_related_objects([m], "roles")
+        # From the cross-request cache while the access stamp is unchanged (one indexed read).
+        from mufakat.core.sharing import grantcache
+
+        grantcache.attach_roles(user, m)
     return m
 
 
@@ -189,3 +225,22 @@ def user_org(user: User | Any) -> Organisation | None:
     """The acting user's organisation, from the membership loaded once per request."""
     m = membership_of(user)
     return m.organisation if m else None
+
+
+class AccessVersion(models.Model):
+    """One row whose value changes with every change to roles, grants, memberships or groups.
+
+    Grants are cached across requests per process (core.sharing.grantcache) and used only while
+    this stamp is unchanged. It lives in the database, not in a cache, so that every worker
+    process sees it and it commits (or rolls back) with the change that bumped it.
+    """
+
+    # Internal (no admin, no page shows it), so its names are not translated.
+    value = models.BigIntegerField("value", default=0)
+
+    class Meta:
+        verbose_name = "access version"
+        verbose_name_plural = "access versions"
+
+    def __str__(self) -> str:
+        return str(self.value)
