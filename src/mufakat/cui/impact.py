@@ -289,5 +289,15 @@ def nearby_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
 def visible_impact(result: dict[str, Any], org_id: int | None) -> dict[str, Any]:
     """A stored impact cut down to what a member of organisation `org_id` may see: public
     assets and the organisation's own uploads. States and redundancy are public already."""
-    assets = [a for a in result.get("assets", []) if private_visible(a.get("private_to"), org_id)]
-    return {**result, "assets": assets, "segments": [a["segment_id"] for a in assets]}
+    entries = result.get("assets", [])
+    assets = [a for a in entries if private_visible(a.get("private_to"), org_id)]
+    out = {**result, "assets": assets, "segments": [a["segment_id"] for a in assets]}
+    if (
+        result.get("basis") == BASIS_ASSET
+        and len(assets) < len(entries)
+        and not any(a.get("affected") for a in assets)
+    ):
+        # The reported asset is another organisation's private route: saying "the asset named
+        # in the report" would tell this reader that such a route exists there.
+        out["basis"] = BASIS_POSITION
+    return out

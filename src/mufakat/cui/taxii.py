@@ -201,7 +201,11 @@ def _decode(token: str) -> tuple[datetime, int, int] | None:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         when, pk, index = raw.split("|")
         dt = parse_datetime(when)
-        return (dt, int(pk), int(index)) if dt is not None else None
+        # A cursor is ours only if it could have been: a 64-bit id and a non-negative index
+        # (a hand-made one used to index past the record's objects and answer 500).
+        if dt is None or not 0 < int(pk) < 2**63 or not 0 <= int(index) < 10_000:
+            return None
+        return dt, int(pk), int(index)
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -296,3 +296,19 @@ def test_display_geometry_stays_within_tolerance_of_every_route(assets: None) ->
     assert after < before / 2
     point = {"type": "Point", "coordinates": [103.123456789, 1.987654321]}
     assert display_geometry(point) == {"type": "Point", "coordinates": (103.12346, 1.98765)}
+
+
+def test_a_hidden_reported_route_is_not_named_as_the_basis() -> None:
+    """An incident reported on organisation 7's own route: readers outside 7 see neither the
+    route nor the hint that the affected set is "the asset named in the report"."""
+    assets = {
+        1: AssetInfo(1, "public", AssetKind.CABLE, ["SG", "MY"]),
+        2: AssetInfo(2, "org 7's", AssetKind.CABLE, ["SG", "KH"], private_to=7),
+    }
+    rows = [(10, 1, 103.9, 1.2, 104.1, 1.2), (20, 2, 103.9, 1.0, 104.1, 1.0)]
+    result = SegmentIndex.build(rows, assets).analyse(1.0, 104.0, 50, org_id=7, asset_id=2)
+    assert result["basis"] == "reported_asset"
+    assert visible_impact(result, 7)["basis"] == "reported_asset"
+    outsider = visible_impact(result, 8)
+    assert [a["id"] for a in outsider["assets"]] == [1]
+    assert outsider["basis"] == "position"

@@ -3,6 +3,7 @@ discovery, collections, paging, added_after, and per-token restriction through r
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
@@ -117,6 +118,11 @@ def test_owner_token_sees_its_own_incidents_and_assets_page(
     assert {o["type"] for o in infra} == {"infrastructure"}
 
 
+def _cursor(index: str, pk: int = 1) -> str:
+    raw = f"{timezone.now().isoformat()}|{pk}|{index}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def test_refusals(live_server: Any, assets: None, people: dict[str, Any]) -> None:
     base = f"{live_server.url}/cui/taxii2/api/collections/"
     anonymous = requests.get(base, headers={"Accept": TAXII}, timeout=10)
@@ -133,6 +139,10 @@ def test_refusals(live_server: Any, assets: None, people: dict[str, Any]) -> Non
         ("?limit=x", "Bad limit"),
         ("?added_after=yesterday", "Bad added_after"),
         ("?next=%%%", "Bad next"),
+        # Hand-made cursors: a negative index used to answer 500 (IndexError), an id past 64
+        # bits would overflow the database.
+        (f"?next={_cursor('-100000')}", "Bad next"),
+        (f"?next={_cursor('0', pk=2**70)}", "Bad next"),
         ("?match[version]=all", "Unsupported parameter"),
     ]:
         r = requests.get(objects + query, headers=h, timeout=10)
