@@ -72,10 +72,9 @@ def test_session_user_is_loaded_with_membership(client: Client) -> None:
     client.get("/")  # the first page of a session stores its refresh time
     with CaptureQueriesContext(connection) as q:
         assert client.get("/").status_code == 200
-    # session, user with membership and organisation, roles, unread count, latest alerts, and
-    # the user's grants for the AI-approvals nav entry (groups, permissions, their object types;
-    # cached on the user for the rest of the request)
-    assert len(q) == 8, [x["sql"][:80] for x in q.captured_queries]
+    # session, user with membership and organisation, the access stamp (roles and grants come
+    # from the cross-request cache while it holds), unread threads, latest alerts
+    assert len(q) == 5, [x["sql"][:80] for x in q.captured_queries]
 
 
 def test_huge_offset_is_refused_not_a_server_error(client: Client) -> None:

@@ -165,7 +165,7 @@ def test_api_reject_needs_a_reason_and_is_final(cast: dict[str, Any]) -> None:
     assert out["provenance"][0]["rejection_reason"] == "Invents a port"
     assert out["provenance"][0]["rejected_by"] == "sg-focal"
     entry = AuditEntry.objects.get(action="reject", object_id=str(d.pk))
-    assert entry.after == {"reason": "Invents a port"}
+    assert entry.message == "AI output rejected: Invents a port"  # one entry, with the reason
     assert focal.get(f"{API}/pending").json()["items"] == []
     # Never approved afterwards, so never shared.
     resp = focal.post(f"{API}/sharedapp.dossier/{d.pk}/approve")
