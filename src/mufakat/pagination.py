@@ -2,7 +2,7 @@
 total counted in the page's own query.
 
 An offset beyond a signed 64-bit integer made SQLite fail with "datatype mismatch" (a 500 found
-by tests/test_api_fuzz.py); such a request is now refused with 422 like any other bad parameter.
+by tests/core/ops/test_api_fuzz.py); such a request is now refused with 422 like any other bad parameter.
 
 ninja counts with a second query (`COUNT(*)` over the same filter, then the page): on a shared
 record list that compiled and ran restrict()'s sharing filter twice. Here the page carries the

@@ -1,5 +1,5 @@
 """The test module: the smallest module that uses every hook of the registry, so each hook is
-exercised by tests (tests/test_registry.py) exactly as a feature module would use it."""
+exercised by tests (tests/core/test_registry.py) exactly as a feature module would use it."""
 
 from __future__ import annotations
 
