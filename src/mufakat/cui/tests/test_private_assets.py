@@ -168,7 +168,10 @@ def test_route_shows_to_its_organisation_only(
         status, text = fetch(client_for(people[outsider]), route, strait_incident)
         assert status == 200, (outsider, text[:300])
         assert NAME not in text, outsider
-        assert f'"id": {route.pk},' not in text, outsider
+        # The incident's own id may equal the route's (PostgreSQL's sequences make that likely):
+        # leave the incident object's id out, then no other object may carry the route's id.
+        others = text.replace(f'"id": {strait_incident.pk}, "reference"', '"reference"')
+        assert f'"id": {route.pk},' not in others, outsider
         if path in INCIDENT_PATHS:  # nor the states only the private route serves
             for code in ONLY_PRIVATE:
                 assert f'"{code}"' not in text, (outsider, code)
