@@ -242,7 +242,7 @@ def test_locked_database_answers_503_with_retry_after() -> None:
     """Another writer holds SQLite's write lock past the busy timeout: a log-in and an API
     write say "try again" (503, Retry-After), never 500; reads still work (WAL)."""
     if connection.vendor != "sqlite":
-        pytest.skip("SQLite's single-writer lock")
+        pytest.skip("needs SQLite's single-writer lock; this runs in the suite's SQLite pass")
     user = ensure_user("vn-locked", Organisation.objects.get(code="VN"), ["analyst"])
     user.set_password("locked-out-password-1")
     user.save()
